@@ -1,0 +1,284 @@
+"""The `verifier` command: a thin layer over the services.
+
+Every command parses and validates its options, opens the application,
+calls one service and renders the result. Errors a user can fix are
+printed as one line without a traceback, with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from verifier import __version__
+from verifier.cli import render
+from verifier.config import Settings, load_settings
+from verifier.errors import VerifierError
+from verifier.services import cases as case_service
+from verifier.services import clips as clip_service
+from verifier.services.context import App, open_app
+
+
+@dataclass
+class CliContext:
+    """Options shared by every sub-command."""
+
+    data_dir: str | None
+    database_url: str | None
+    analyst: str | None
+    _app: App | None = None
+
+    def settings(self) -> Settings:
+        return load_settings(self.data_dir, self.database_url, self.analyst)
+
+    def app(self) -> App:
+        if self._app is None:
+            self._app = open_app(self.settings())
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+            self._app = None
+
+
+class VerifierGroup(click.Group):
+    """Turns VerifierError into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VerifierError as exc:
+            render.err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            sys.exit(1)
+
+
+pass_cli = click.make_pass_decorator(CliContext)
+case_option = click.option("--case", "case_name", metavar="NAME", help="Case to use (default: the current case).")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+
+
+@click.group(cls=VerifierGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="verifier")
+@click.option("--data-dir", envvar="VERIFIER_HOME", metavar="DIR",
+              help="Data folder with the database and evidence store (env VERIFIER_HOME).")
+@click.option("--database-url", envvar="VERIFIER_DATABASE_URL", metavar="URL",
+              help="SQLAlchemy database URL (env VERIFIER_DATABASE_URL; default SQLite in the data folder).")
+@click.option("--analyst", envvar="VERIFIER_ANALYST", metavar="NAME",
+              help="Name recorded in the custody log (default: the OS user).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, database_url: str | None, analyst: str | None) -> None:
+    """Verifier: preserve, analyse and verify video evidence."""
+    cli_ctx = CliContext(data_dir, database_url, analyst)
+    ctx.obj = cli_ctx
+    ctx.call_on_close(cli_ctx.close)
+
+
+# -- cases ---------------------------------------------------------------------
+@cli.group("case")
+def case_group() -> None:
+    """Create, list and choose cases."""
+
+
+@case_group.command("new")
+@click.argument("name")
+@click.option("--description", default="", help="What the case is about.")
+@pass_cli
+def case_new(cli_ctx: CliContext, name: str, description: str) -> None:
+    """Create a case and make it the current one."""
+    case = case_service.create_case(cli_ctx.app(), name, description)
+    render.out.print(f"Created case #{case.id} {case.name!r} (now the current case).")
+
+
+@case_group.command("list")
+@json_option
+@pass_cli
+def case_list(cli_ctx: CliContext, as_json: bool) -> None:
+    """List cases; the current one is marked with *."""
+    cases = case_service.list_cases(cli_ctx.app())
+    if as_json:
+        render.print_json([c.to_json() for c in cases])
+        return
+    if not cases:
+        render.out.print("No cases yet. Create one with `verifier case new NAME`.")
+        return
+    rows = [["*" if c.current else "", c.id, c.name, c.clip_count, c.created_at[:19], c.description]
+            for c in cases]
+    render.out.print(render.table(None, ["", "id", "name", "clips", "created (UTC)", "description"], rows))
+
+
+@case_group.command("use")
+@click.argument("name")
+@pass_cli
+def case_use(cli_ctx: CliContext, name: str) -> None:
+    """Remember NAME as the current case."""
+    case = case_service.use_case(cli_ctx.app(), name)
+    render.out.print(f"Current case: {case.name}")
+
+
+# -- import ----------------------------------------------------------------------
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@case_option
+@click.option("--analyst", "analyst", metavar="NAME", help="Name recorded in the custody log.")
+@click.option("--no-analyse", is_flag=True, help="Preserve only; analyse later with `verifier analyse`.")
+@json_option
+@pass_cli
+def import_cmd(cli_ctx: CliContext, paths: tuple[Path, ...], case_name: str | None,
+               analyst: str | None, no_analyse: bool, as_json: bool) -> None:
+    """Import files and folders (recursively) into a case."""
+    from verifier.services.importing import import_paths
+
+    if analyst:
+        cli_ctx.analyst = analyst
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name)
+    with render.progress_bar(not as_json) as callback:
+        report = import_paths(app, paths, case, analyse=not no_analyse, progress=callback)
+    if as_json:
+        render.print_json(report.to_json())
+    else:
+        _print_import_report(report)
+    if report.failed or report.cancelled:
+        sys.exit(1)
+
+
+def _print_import_report(report: Any) -> None:
+    rows = []
+    for item in report.items:
+        detail = item.reason or "; ".join(item.warnings) or (
+            "new in store" if item.new_in_store else ("stored earlier" if item.status == "imported" else "")
+        )
+        rows.append([item.status, Path(item.path).name, item.clip_id,
+                     (item.sha256 or "")[:12], render.human_size(item.size),
+                     item.analysis_status, detail])
+    render.out.print(render.table(f"Import into case {report.case!r}",
+                                  ["status", "file", "clip", "sha256", "size", "analysis", "detail"], rows))
+    for item in report.failed:
+        render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
+    render.out.print(
+        f"{report.count('imported')} imported, {report.count('already-present')} already present, "
+        f"{report.count('failed')} failed, {report.count('skipped')} skipped"
+        + (" (cancelled)" if report.cancelled else "")
+    )
+
+
+# -- clips -------------------------------------------------------------------------
+@cli.command("clips")
+@case_option
+@json_option
+@pass_cli
+def clips_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None:
+    """List the clips of a case."""
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name)
+    rows = clip_service.list_clips(app, case)
+    if as_json:
+        render.print_json(rows)
+        return
+    table_rows = [
+        [r["id"], r["name"], r["sha256"][:12], r["kind"], render.human_duration(r["duration"]),
+         f"{r['width']}x{r['height']}" if r["width"] else "-", r["analysis_status"], r["appearances"]]
+        for r in rows
+    ]
+    render.out.print(render.table(f"Clips in case {case.name!r}",
+                                  ["id", "name", "sha256", "kind", "duration", "size", "analysis",
+                                   "appearances"], table_rows))
+
+
+@cli.command("show")
+@click.argument("clip")
+@case_option
+@json_option
+@pass_cli
+def show_cmd(cli_ctx: CliContext, clip: str, case_name: str | None, as_json: bool) -> None:
+    """Everything known about CLIP (an id or a unique SHA-256 prefix)."""
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    data = clip_service.describe_clip(app, clip, case)
+    if as_json:
+        render.print_json(data)
+    else:
+        from verifier.cli.show import print_clip
+
+        print_clip(data)
+
+
+# -- verify and log ------------------------------------------------------------------
+@cli.command("verify")
+@case_option
+@click.option("--all", "all_cases", is_flag=True, help="Verify the whole library, not one case.")
+@json_option
+@pass_cli
+def verify_cmd(cli_ctx: CliContext, case_name: str | None, all_cases: bool, as_json: bool) -> None:
+    """Re-hash every stored file and check the custody log chain."""
+    from verifier.services.verification import verify
+
+    app = cli_ctx.app()
+    case = None if all_cases else _case_or_library(app, case_name)
+    with render.progress_bar(not as_json) as callback:
+        report = verify(app, case, progress=callback)
+    if as_json:
+        render.print_json(report.to_json())
+    else:
+        scope = f"case {case.name!r}" if case else "the whole library"
+        for problem in report.problems:
+            render.err.print(f"problem: {problem.message}", markup=False, highlight=False)
+        if report.unreferenced_objects:
+            render.out.print(f"note: {len(report.unreferenced_objects)} stored object(s) are not "
+                             "referenced by the database (an interrupted import); they are intact.")
+        verdict = "OK" if report.ok else f"FAILED: {len(report.problems)} problem(s)"
+        render.out.print(
+            f"Verified {scope}: {report.files_checked} file(s), "
+            f"{render.human_size(report.bytes_checked)} re-hashed; "
+            f"{report.events_checked} custody event(s) checked. {verdict}"
+        )
+    if not report.ok:
+        sys.exit(1)
+
+
+def _case_or_library(app: App, case_name: str | None) -> Any:
+    if case_name:
+        return case_service.resolve_case(app, case_name)
+    try:
+        return case_service.resolve_case(app, None)
+    except VerifierError:
+        return None
+
+
+@cli.command("log")
+@case_option
+@json_option
+@pass_cli
+def log_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None:
+    """Show the custody log (of a case, or of everything with no case)."""
+    app = cli_ctx.app()
+    case = _case_or_library(app, case_name)
+    events = clip_service.custody_log(app, case)
+    if as_json:
+        render.print_json(events)
+        return
+    rows = [[e["seq"], e["occurred_at"][:23], e["actor"], e["action"],
+             f"{e['target_type']} {e['target_id'] or ''}", _details_text(e["details"]),
+             e["hash"][:12]] for e in events]
+    title = f"Custody log of case {case.name!r}" if case else "Custody log"
+    render.out.print(render.table(title, ["#", "time (UTC)", "actor", "action", "target", "details", "hash"],
+                                  rows))
+
+
+def _details_text(details: dict[str, Any]) -> str:
+    keys = ("source_name", "sha256", "name", "status", "ok", "reason")
+    parts = [f"{k}={str(details[k])[:16]}" for k in keys if k in details]
+    return " ".join(parts)
+
+
+def main() -> None:
+    cli(prog_name="verifier")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""Import evidence: preserve first, then analyse.
+
+For each file: check it, copy it into the store's staging area while
+hashing it (one streamed pass; the original is only ever read), probe the
+*copy* to make sure it is a clip or still we can handle, move it to its
+content address, then record the stored file, the case's clip and a custody
+event in one transaction. A failure at any step leaves nothing behind for
+that file and the batch goes on. Analysis runs afterwards, per clip.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from verifier import audit
+from verifier.db.models import Case, Clip, StoredFile
+from verifier.errors import Cancelled, VerifierError
+from verifier.media.probe import MediaInfo, probe
+from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
+from verifier.services.context import App
+from verifier.store import open_source
+
+# Files met while walking a folder that are never evidence themselves
+# (sidecars are read by the source importers, not stored as clips).
+ANCILLARY_SUFFIXES = frozenset(
+    {".json", ".html", ".htm", ".css", ".js", ".txt", ".md", ".part", ".ytdl", ".description",
+     ".vtt", ".srt", ".csv", ".db", ".ini", ".lnk", ".url"}
+)
+ANCILLARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+
+
+@dataclass
+class ImportItem:
+    """What happened to one input file."""
+
+    path: str
+    status: str  # imported | already-present | failed | skipped
+    clip_id: int | None = None
+    sha256: str | None = None
+    size: int | None = None
+    reason: str | None = None
+    new_in_store: bool = False
+    warnings: list[str] = field(default_factory=list)
+    analysis_status: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class ImportReport:
+    case: str
+    items: list[ImportItem] = field(default_factory=list)
+    cancelled: bool = False
+
+    def count(self, status: str) -> int:
+        return sum(1 for item in self.items if item.status == status)
+
+    @property
+    def failed(self) -> list[ImportItem]:
+        return [item for item in self.items if item.status == "failed"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "cancelled": self.cancelled,
+            "summary": {
+                status: self.count(status)
+                for status in ("imported", "already-present", "failed", "skipped")
+            },
+            "items": [item.to_json() for item in self.items],
+        }
+
+
+def _is_ancillary(path: Path) -> bool:
+    return path.suffix.lower() in ANCILLARY_SUFFIXES or path.name.lower() in ANCILLARY_NAMES
+
+
+def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Yield (file, named_explicitly) for files and, recursively, folders.
+
+    Folder walks do not follow symbolic links to folders (no loops) but do
+    yield symbolic links to files, so a broken or looping link is reported
+    rather than silently skipped. Results are sorted for a stable order.
+    """
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs.sort()
+                dirs[:] = [d for d in dirs if not d.startswith(".")]
+                root_path = Path(root)
+                for name in sorted(files):
+                    yield root_path / name, False
+                for name in dirs:
+                    if (root_path / name).is_symlink():
+                        yield root_path / name, False
+        else:
+            yield path, True
+
+
+def _mime_type(name: str, info: MediaInfo) -> str | None:
+    guessed, _ = mimetypes.guess_type(name)
+    if guessed:
+        return guessed
+    return "image/*" if info.kind == "image" else "video/*"
+
+
+def _size_or_zero(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
+def import_paths(
+    app: App,
+    paths: Iterable[str | Path],
+    case: Case,
+    *,
+    analyse: bool = True,
+    progress: ProgressCallback = no_progress,
+    cancel: CancelToken | None = None,
+) -> ImportReport:
+    """Import files and folders into a case; never stops at a bad file."""
+    cancel = cancel or CancelToken()
+    report = ImportReport(case=case.name)
+    candidates: list[tuple[Path, bool]] = list(expand_paths(Path(p) for p in paths))
+    total_bytes = sum(_size_or_zero(path) for path, _ in candidates)
+    done_bytes = 0
+    total_files = len(candidates)
+    seen: set[Path] = set()
+
+    def emit(files_done: int, message: str) -> None:
+        progress(
+            ProgressUpdate(
+                task="import",
+                done=done_bytes,
+                total=total_bytes,
+                unit="bytes",
+                message=message,
+                items_done=files_done,
+                items_total=total_files,
+            )
+        )
+
+    for number, (path, explicit) in enumerate(candidates):
+        if cancel.cancelled:
+            report.cancelled = True
+            break
+        emit(number, path.name)
+        if not explicit and _is_ancillary(path):
+            report.items.append(ImportItem(str(path), "skipped", reason="not a media file (sidecar)"))
+            continue
+        key = path.resolve() if not path.is_symlink() else path.absolute()
+        if key in seen:
+            continue
+        seen.add(key)
+
+        def on_bytes(n: int) -> None:
+            nonlocal done_bytes
+            done_bytes += n
+            cancel.check()
+            emit(number, path.name)
+
+        try:
+            item = import_file(app, path, case, on_bytes=on_bytes)
+        except Cancelled:
+            report.cancelled = True
+            break
+        except VerifierError as exc:
+            item = ImportItem(str(path), "failed", reason=exc.reason)
+        report.items.append(item)
+        if analyse and item.status == "imported" and item.clip_id is not None:
+            from verifier.services.analysis import analyse_clip
+
+            emit(number, f"analysing {path.name}")
+            try:
+                result = analyse_clip(app, item.clip_id, cancel=cancel)
+            except Cancelled:
+                report.cancelled = True
+                break
+            item.analysis_status = result.status
+            item.warnings.extend(result.warnings)
+            if result.status == "failed" and result.error:
+                item.warnings.append(f"analysis failed: {result.error}")
+    emit(len(candidates), "done")
+    return report
+
+
+def import_file(
+    app: App, path: Path, case: Case, *, on_bytes: Any = None
+) -> ImportItem:
+    """Preserve one file and record it in the case. Raises VerifierError."""
+    open_source(path)
+    try:
+        staged = app.store.stage_file(path, on_bytes)
+    except PermissionError as exc:
+        raise VerifierError("permission denied: the file cannot be read", path=path) from exc
+    except IsADirectoryError as exc:
+        raise VerifierError("is a folder, not a file", path=path) from exc
+    except OSError as exc:
+        raise VerifierError(f"cannot read file ({exc.strerror or exc})", path=path) from exc
+    try:
+        try:
+            info = probe(staged.temp_path)
+        except VerifierError as exc:
+            raise VerifierError(exc.reason, path=path) from exc
+        relative, new_object = app.store.commit(staged)
+    except BaseException:
+        app.store.discard(staged)
+        raise
+
+    name = path.name
+    with app.db.write() as session:
+        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == staged.sha256))
+        reused_file = stored is not None
+        if stored is None:
+            stored = StoredFile(
+                sha256=staged.sha256,
+                size=staged.size,
+                kind="evidence",
+                role="original",
+                original_name=name,
+                original_path=str(path.absolute()),
+                mime_type=_mime_type(name, info),
+                container=info.container_format,
+                stored_path=relative,
+                imported_by=app.analyst,
+            )
+            session.add(stored)
+            session.flush()
+        clip = session.scalar(
+            select(Clip).where(Clip.case_id == case.id, Clip.file_id == stored.id)
+        )
+        status = "already-present" if clip is not None else "imported"
+        if clip is None:
+            clip = Clip(
+                case_id=case.id,
+                file_id=stored.id,
+                name=name,
+                added_by=app.analyst,
+                media_kind=info.kind,
+                media_info=info.to_json(),
+                duration=info.duration,
+                width=info.display_width,
+                height=info.display_height,
+                frame_count=info.frame_count,
+            )
+            session.add(clip)
+            session.flush()
+        audit.record(
+            session,
+            actor=app.analyst,
+            action="import" if status == "imported" else "import.duplicate",
+            target_type="clip",
+            target_id=clip.id,
+            case_id=case.id,
+            details={
+                "source_path": str(path.absolute()),
+                "source_name": name,
+                "sha256": staged.sha256,
+                "size": staged.size,
+                "stored_path": relative,
+                "new_in_store": new_object and not reused_file,
+                "already_in_case": status == "already-present",
+                "file_id": stored.id,
+            },
+        )
+        return ImportItem(
+            path=str(path),
+            status=status,
+            clip_id=clip.id,
+            sha256=staged.sha256,
+            size=staged.size,
+            new_in_store=new_object and not reused_file,
+            warnings=list(info.warnings),
+        )
