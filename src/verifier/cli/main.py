@@ -208,6 +208,67 @@ def show_cmd(cli_ctx: CliContext, clip: str, case_name: str | None, as_json: boo
         print_clip(data)
 
 
+# -- analysis ------------------------------------------------------------------------
+@cli.command("analyse")
+@click.argument("clips", nargs=-1)
+@click.option("--all", "all_clips", is_flag=True, help="Re-analyse every clip of the case.")
+@case_option
+@json_option
+@pass_cli
+def analyse_cmd(cli_ctx: CliContext, clips: tuple[str, ...], all_clips: bool, case_name: str | None,
+                as_json: bool) -> None:
+    """(Re-)run analysis on CLIP(s), or on --all clips of the case."""
+    from verifier.services.analysis import analyse_clip
+
+    if not clips and not all_clips:
+        raise click.UsageError("name at least one CLIP or pass --all")
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if (all_clips or case_name) else None
+    if all_clips:
+        assert case is not None
+        ids = [row["id"] for row in clip_service.list_clips(app, case)]
+    else:
+        with app.db.read() as session:
+            ids = [clip_service.find_clip(session, ref, case).id for ref in clips]
+    results = []
+    with render.progress_bar(not as_json) as callback:
+        for clip_id in ids:
+            results.append(analyse_clip(app, clip_id, progress=callback))
+    if as_json:
+        render.print_json([r.__dict__ for r in results])
+    else:
+        rows = [[r.clip_id, r.status, r.keyframes, r.cuts, r.hashed_frames,
+                 r.error or "; ".join(r.warnings)] for r in results]
+        render.out.print(render.table("Analysis", ["clip", "status", "keyframes", "shot boundaries",
+                                                   "hashed frames", "detail"], rows))
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+@cli.command("keyframes")
+@click.argument("clip")
+@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
+              help="Folder for the PNG files.")
+@case_option
+@json_option
+@pass_cli
+def keyframes_cmd(cli_ctx: CliContext, clip: str, out_dir: Path, case_name: str | None,
+                  as_json: bool) -> None:
+    """Export CLIP's keyframes as full-resolution PNGs for reverse image search."""
+    from verifier.services.keyframes import export_keyframes
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    exported = export_keyframes(app, clip, out_dir, case)
+    if as_json:
+        render.print_json([{"path": str(e.path), "frame_index": e.frame_index, "seconds": e.seconds,
+                            "reason": e.reason, "sha256": e.sha256} for e in exported])
+        return
+    for e in exported:
+        render.out.print(f"{e.path}  sha256 {e.sha256}", markup=False, highlight=False)
+    render.out.print(f"{len(exported)} keyframe(s) written to {out_dir}")
+
+
 # -- verify and log ------------------------------------------------------------------
 @cli.command("verify")
 @case_option
@@ -274,6 +335,44 @@ def _details_text(details: dict[str, Any]) -> str:
     keys = ("source_name", "sha256", "name", "status", "ok", "reason")
     parts = [f"{k}={str(details[k])[:16]}" for k in keys if k in details]
     return " ".join(parts)
+
+
+# -- demo ------------------------------------------------------------------------------
+@cli.command("demo")
+@click.option("--media", "media", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Files or folders to import (repeatable).")
+@click.option("--case", "case_name", default="Demo", show_default=True, help="Name of the demo case.")
+@pass_cli
+def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str) -> None:
+    """Import sample media into a demo case and print the case summary."""
+    from verifier.services.importing import import_paths
+
+    if not media:
+        raise click.UsageError("pass --media with the sample media folder")
+    app = cli_ctx.app()
+    case = case_service.get_or_create_case(
+        app, case_name, "Sample media imported by `verifier demo`: real clips when available."
+    )
+    case_service.use_case(app, case.name)
+    with render.progress_bar() as callback:
+        report = import_paths(app, media, case, progress=callback)
+    _print_import_report(report)
+    _print_case_summary(app, case)
+
+
+def _print_case_summary(app: App, case: Any) -> None:
+    rows = clip_service.list_clips(app, case)
+    render.out.print()
+    render.out.print(render.table(
+        f"Case {case.name!r}: {len(rows)} clip(s)",
+        ["id", "name", "kind", "duration", "size", "analysis", "keyframes", "edit points", "flags"],
+        [[r["id"], r["name"], r["kind"], render.human_duration(r["duration"]),
+          f"{r['width']}x{r['height']}" if r["width"] else "-", r["analysis_status"],
+          r["keyframes"], r["edit_points"], r["flags"]] for r in rows],
+    ))
+    total = sum(r["duration"] or 0 for r in rows)
+    render.out.print(f"Data folder: {app.settings.data_dir}   total footage: {render.human_duration(total)}")
+    render.out.print("Next: `verifier show CLIP`, `verifier log`, `verifier verify`.")
 
 
 def main() -> None:

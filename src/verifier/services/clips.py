@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from verifier.db.models import Appearance, Case, Clip, CustodyEvent, StoredFile
 from verifier.errors import VerifierError
@@ -45,6 +45,7 @@ def find_clip(session: Session, ref: str | int, case: Case | None = None) -> Cli
 
 def clip_row(clip: Clip, appearance_count: int = 0) -> dict[str, Any]:
     """The short description used by clip listings."""
+    reasons = [k.reason for k in clip.keyframes]
     return {
         "id": clip.id,
         "name": clip.name,
@@ -59,6 +60,9 @@ def clip_row(clip: Clip, appearance_count: int = 0) -> dict[str, Any]:
         "added_at": clip.added_at.isoformat(),
         "added_by": clip.added_by,
         "appearances": appearance_count,
+        "keyframes": len(reasons),
+        "edit_points": sum(r in ("cut", "fade") for r in reasons),
+        "flags": ", ".join(f["code"] for f in clip.flags or []),
         "case": clip.case.name,
     }
 
@@ -74,7 +78,7 @@ def list_clips(app: App, case: Case) -> list[dict[str, Any]]:
         )
         clips = session.scalars(
             select(Clip)
-            .options(joinedload(Clip.file), joinedload(Clip.case))
+            .options(joinedload(Clip.file), joinedload(Clip.case), selectinload(Clip.keyframes))
             .where(Clip.case_id == case.id)
             .order_by(Clip.id)
         )
