@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from fixtures.make_fixtures import make, make_all  # noqa: E402
+
 from verifier.config import Settings, load_settings  # noqa: E402
 from verifier.services.context import App, open_app  # noqa: E402
 

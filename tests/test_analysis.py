@@ -17,7 +17,7 @@ from verifier.db.models import Clip, CustodyEvent, FrameHashSet, Keyframe, Store
 from verifier.hashing.frames import FrameHashes, pdq256, phash64
 from verifier.media.decode import VideoDecoder
 from verifier.services import cases
-from verifier.services.analysis import analyse_clip, unpack_frame_index
+from verifier.services.analysis import unpack_frame_index
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
 from verifier.services.importing import import_paths
@@ -99,9 +99,23 @@ def test_variable_frame_rate_index_agrees_with_ffprobe(app: App, fixture_dir: Pa
         pytest.skip("ffprobe is not installed")
     shown = import_one(app, fixture_dir / "vfr.mp4")
     assert shown["metadata"]["variable_frame_rate"] is True
-    out = subprocess.run([probe, "-v", "error", "-select_streams", "v:0", "-show_entries",
-                          "frame=pts", "-of", "csv=p=0", str(fixture_dir / "vfr.mp4")],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            probe,
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "frame=pts",
+            "-of",
+            "csv=p=0",
+            str(fixture_dir / "vfr.mp4"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     expected = [int(line.split(",")[0]) for line in out.split() if line.strip()]
     with app.db.read() as session:
         clip = session.get(Clip, shown["id"])
@@ -114,7 +128,9 @@ def test_rotation_and_gps_and_creation_time(app: App, fixture_dir: Path) -> None
     assert rotated["metadata"]["rotation"] in (90, 270)
     assert (rotated["width"], rotated["height"]) == (240, 320)
     meta = import_one(app, fixture_dir / "meta.mp4")["metadata"]
-    assert meta["gps"]["lat"] == pytest.approx(50.4501) and meta["gps"]["lon"] == pytest.approx(30.5234)
+    assert meta["gps"]["lat"] == pytest.approx(50.4501) and meta["gps"]["lon"] == pytest.approx(
+        30.5234
+    )
     assert meta["gps"]["alt"] == pytest.approx(179.0)
     assert meta["creation_time"].startswith("2024-03-13T09:41:00")
 
@@ -133,7 +149,10 @@ def test_still_with_exif(app: App, fixture_dir: Path) -> None:
 
 
 def test_golden_hashes_of_fixture_frame(app: App, fixture_dir: Path) -> None:
-    """The stored hashes of the golden fixture image are pinned: an upgrade that changes them fails."""
+    """The stored hashes of the golden fixture image are pinned.
+
+    An upgrade of a library that changes them must fail here, not silently.
+    """
     shown = import_one(app, fixture_dir / "frame.png")
     [keyframe] = shown["keyframes"]
     rgb = np.asarray(Image.open(fixture_dir / "frame.png").convert("RGB"))
@@ -162,13 +181,14 @@ def _zero_mdat(source: Path, target: Path) -> None:
     data = bytearray(source.read_bytes())
     at = data.find(b"mdat")
     assert at > 4
-    size = int.from_bytes(data[at - 4:at], "big")
-    data[at + 4:at - 4 + size] = bytes(size - 8)
+    size = int.from_bytes(data[at - 4 : at], "big")
+    data[at + 4 : at - 4 + size] = bytes(size - 8)
     target.write_bytes(bytes(data))
 
 
-def test_clip_without_a_decodable_frame_fails_analysis(app: App, fixture_dir: Path,
-                                                        tmp_path: Path) -> None:
+def test_clip_without_a_decodable_frame_fails_analysis(
+    app: App, fixture_dir: Path, tmp_path: Path
+) -> None:
     broken = tmp_path / "no-pictures.mp4"
     _zero_mdat(fixture_dir / "cut.mp4", broken)
     case = cases.create_case(app, "Broken")

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from verifier.cli.main import cli
 from verifier.db.models import Clip, CustodyEvent, StoredFile
 from verifier.errors import VerifierError
 from verifier.services import cases
 from verifier.services.context import App
 from verifier.services.importing import import_paths
 from verifier.services.verification import verify
-from verifier.cli.main import cli
 
 
 def sha256(path: Path) -> str:
@@ -46,7 +46,10 @@ def test_case_commands_and_current_case(tmp_path: Path) -> None:
     code, _, _ = run(data, "case", "use", "Kherson strike")
     assert code == 0
     code, out, _ = run(data, "case", "list", "--json")
-    assert {c["name"]: c["current"] for c in json.loads(out)} == {"Kherson strike": True, "Second": False}
+    assert {c["name"]: c["current"] for c in json.loads(out)} == {
+        "Kherson strike": True,
+        "Second": False,
+    }
     code, _, err = run(data, "case", "new", "Second")
     assert code == 1 and "already exists" in err
     code, _, err = run(data, "clips", "--case", "Nope")
@@ -71,14 +74,17 @@ def test_import_preserves_original_and_stores_read_only(app: App, fixture_dir: P
         row = session.scalar(select(StoredFile))
         assert row is not None and row.sha256 == before[0] and row.size == source.stat().st_size
         assert row.original_name == "cut.mp4" and row.imported_by == "tester"
-        assert row.imported_at.tzinfo is not None and row.imported_at.utcoffset().total_seconds() == 0
+        assert (
+            row.imported_at.tzinfo is not None and row.imported_at.utcoffset().total_seconds() == 0
+        )
         event = session.scalar(select(CustodyEvent).where(CustodyEvent.action == "import"))
         assert event is not None and event.details["sha256"] == before[0]
         assert event.actor == "tester" and event.tool == "verifier"
 
 
-def test_reimport_same_bytes_stores_nothing_new_but_is_logged(app: App, fixture_dir: Path,
-                                                              tmp_path: Path) -> None:
+def test_reimport_same_bytes_stores_nothing_new_but_is_logged(
+    app: App, fixture_dir: Path, tmp_path: Path
+) -> None:
     case_a = cases.create_case(app, "A")
     case_b = cases.create_case(app, "B")
     source = fixture_dir / "cut.mp4"
@@ -157,8 +163,9 @@ def test_damaged_real_clip_imports_with_a_warning(app: App, shared_media: Path) 
 def test_cli_import_summary_and_json(tmp_path: Path, fixture_dir: Path) -> None:
     data = tmp_path / "data"
     run(data, "case", "new", "C")
-    code, out, err = run(data, "import", str(fixture_dir / "cut.mp4"), str(fixture_dir / "zero.mp4"),
-                         "--no-analyse")
+    code, out, err = run(
+        data, "import", str(fixture_dir / "cut.mp4"), str(fixture_dir / "zero.mp4"), "--no-analyse"
+    )
     assert code == 1, "a failed file makes the exit status non-zero"
     assert "1 imported, 0 already present, 1 failed" in out
     assert "zero.mp4: file is empty" in err
@@ -193,7 +200,9 @@ def test_verify_catches_flipped_byte_in_stored_file(app: App, fixture_dir: Path)
     report = verify(app, case)
     assert not report.ok
     [problem] = report.problems
-    assert problem.kind == "file" and item.sha256 in problem.message and "cut.mp4" in problem.message
+    assert (
+        problem.kind == "file" and item.sha256 in problem.message and "cut.mp4" in problem.message
+    )
     assert "content changed" in problem.message
 
 
@@ -203,7 +212,10 @@ def test_verify_catches_edited_and_deleted_custody_events(app: App, fixture_dir:
     assert verify(app, case).ok
     with app.db.engine.begin() as conn:
         conn.execute(
-            text("UPDATE custody_events SET actor = 'someone else' WHERE action = 'import' AND seq = 2")
+            text(
+                "UPDATE custody_events SET actor = 'someone else' "
+                "WHERE action = 'import' AND seq = 2"
+            )
         )
     report = verify(app, case)
     assert not report.ok

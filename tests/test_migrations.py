@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -11,7 +12,14 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
 from verifier.config import load_settings
-from verifier.db.engine import alembic_config, current_revision, head_revision, make_engine, upgrade
+from verifier.db.engine import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrations_dir,
+    upgrade,
+)
 from verifier.db.models import Base
 
 
@@ -45,8 +53,30 @@ def test_upgrade_from_empty_matches_models(tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path)
+NEXT_REVISION = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("added_later", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("added_later")
+"""
+
+
+def test_upgrade_backs_up_an_existing_database(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A database written by an older release is copied before the schema changes."""
+    settings = load_settings(data_dir=tmp_path / "data")
     engine = make_engine(settings.database_url)
     upgrade(engine, settings)
     with engine.begin() as conn:
@@ -54,26 +84,29 @@ def test_upgrade_backs_up_an_existing_database(tmp_path: Path) -> None:
             "INSERT INTO cases (name, description, created_at, created_by, settings) "
             "VALUES ('Kept', '', '2025-01-01 00:00:00', 'x', '{}')"
         )
-        # Pretend the database was written by an older release.
-        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
-    script = ScriptDirectory.from_config(alembic_config(settings.database_url))
-    base = next(iter(script.get_bases()))
-    with engine.begin() as conn:
-        conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{base}'")
-    if base == head_revision():
-        # Only one revision: simulate an older schema by stamping an unknown one is not
-        # upgradeable, so check the backup routine through the head-mismatch path instead.
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM alembic_version")
-            conn.exec_driver_sql("INSERT INTO alembic_version VALUES ('0000')")
     engine.dispose()
+    # The next release ships one more revision.
+    newer = tmp_path / "migrations"
+    shutil.copytree(migrations_dir(), newer)
+    (newer / "versions" / "9999_next.py").write_text(NEXT_REVISION.format(head=head_revision()))
+    monkeypatch.setattr("verifier.db.engine.migrations_dir", lambda: newer)
+    assert head_revision() == "9999"
+
     engine = make_engine(settings.database_url)
-    try:
-        upgrade(engine, settings)
-    except Exception:
-        pass
-    backups = list(settings.backup_dir.glob("*.db"))
-    assert len(backups) == 1
-    with sqlite3.connect(backups[0]) as copy:
-        assert copy.execute("SELECT name FROM cases").fetchall() == [("Kept",)]
+    backup = upgrade(engine, settings)
+    assert backup is not None and backup.parent == settings.backup_dir
+    assert current_revision(engine) == "9999"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT name, added_later FROM cases").fetchall() == [
+            ("Kept", None)
+        ]
     engine.dispose()
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT name FROM cases").fetchall() == [("Kept",)]
+        columns = [row[1] for row in copy.execute("PRAGMA table_info(cases)")]
+        assert "added_later" not in columns, "the backup is the database as it was before"
+    # A second start finds the schema current and makes no further copy.
+    engine = make_engine(settings.database_url)
+    assert upgrade(engine, settings) is None
+    engine.dispose()
+    assert len(list(settings.backup_dir.iterdir())) == 1

@@ -22,20 +22,29 @@ VERIFIER = [sys.executable, "-m", "verifier"]
 
 
 def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*VERIFIER, *args], env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [*VERIFIER, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", ["copy", "after-copy"])
 def test_killed_import_leaves_no_partial_evidence(
-    stage: str, make_fixture, cli_env: dict[str, str], tmp_path: Path  # type: ignore[no-untyped-def]
+    stage: str,
+    make_fixture,
+    cli_env: dict[str, str],
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     big = make_fixture("large_raw.avi")
     assert cli(cli_env, "case", "new", "K").returncode == 0
     data = Path(cli_env["VERIFIER_HOME"])
     staging = data / "store" / "tmp"
-    proc = subprocess.Popen([*VERIFIER, "import", str(big)], env=cli_env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*VERIFIER, "import", str(big)],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         killed_during_copy = False
@@ -74,8 +83,13 @@ def test_two_imports_at_once_both_succeed(fixture_dir: Path, cli_env: dict[str, 
     first = [fixture_dir / n for n in ("cut.mp4", "fade.mp4", "rotated.mp4", "still.jpg")]
     second = [fixture_dir / n for n in ("vfr.mp4", "offset.mp4", "meta.mp4", "cut.mp4")]
     procs = [
-        subprocess.Popen([*VERIFIER, "import", "--json", *map(str, files)], env=cli_env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [*VERIFIER, "import", "--json", *map(str, files)],
+            env=cli_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for files in (first, second)
     ]
     outputs = [p.communicate(timeout=600) for p in procs]
@@ -95,10 +109,15 @@ def test_two_imports_at_once_both_succeed(fixture_dir: Path, cli_env: dict[str, 
 
 def test_core_does_not_import_qt() -> None:
     code = (
-        "import sys, verifier.cli.main, verifier.services.importing, verifier.services.verification;"
+        "import sys, verifier.cli.main, verifier.services.importing;"
+        "import verifier.services.verification, verifier.services.analysis;"
         "import verifier.media.decode, verifier.media.probe;"
         "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported by the core'"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert result.returncode == 0, result.stderr

@@ -178,16 +178,28 @@ def verify_chain(session: Session, data_dir: Path | None = None) -> tuple[int, l
         where = f"custody event #{event.seq} ({event.action} {event.target_type} {event.target_id})"
         if event.seq != expected_seq:
             problems.append(
-                ChainProblem(event.seq, event.id, f"events #{expected_seq}..#{event.seq - 1} are missing before {where}")
+                ChainProblem(
+                    event.seq,
+                    event.id,
+                    f"events #{expected_seq}..#{event.seq - 1} are missing before {where}",
+                )
             )
         if event.prev_hash != prev_hash:
             problems.append(
-                ChainProblem(event.seq, event.id, f"{where} does not follow the previous event: the chain is broken")
+                ChainProblem(
+                    event.seq,
+                    event.id,
+                    f"{where} does not follow the previous event: the chain is broken",
+                )
             )
         actual = event_hash(event)
         if actual != event.hash:
             problems.append(
-                ChainProblem(event.seq, event.id, f"{where} was altered after it was recorded (hash mismatch)")
+                ChainProblem(
+                    event.seq,
+                    event.id,
+                    f"{where} was altered after it was recorded (hash mismatch)",
+                )
             )
         hashes[event.seq] = event.hash
         prev_hash = event.hash
@@ -197,10 +209,18 @@ def verify_chain(session: Session, data_dir: Path | None = None) -> tuple[int, l
             stored = hashes.get(seq)
             if stored is None:
                 problems.append(
-                    ChainProblem(seq, None, f"custody event #{seq} was recorded but is now missing from the log")
+                    ChainProblem(
+                        seq,
+                        None,
+                        f"custody event #{seq} was recorded but is now missing from the log",
+                    )
                 )
             elif stored != digest:
                 problems.append(
-                    ChainProblem(seq, None, f"custody event #{seq} differs from the hash anchored when it was recorded")
+                    ChainProblem(
+                        seq,
+                        None,
+                        f"custody event #{seq} differs from the hash anchored when it was recorded",
+                    )
                 )
     return count, problems

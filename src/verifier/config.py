@@ -49,7 +49,7 @@ class Settings:
         """The database file when the database is a local SQLite file."""
         prefix = "sqlite:///"
         if self.database_url.startswith(prefix) and ":memory:" not in self.database_url:
-            return Path(self.database_url[len(prefix):])
+            return Path(self.database_url[len(prefix) :])
         return None
 
     def with_analyst(self, analyst: str | None) -> Settings:
@@ -76,7 +76,11 @@ def load_settings(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise VerifierError(f"cannot create the data folder: {exc.strerror}", path=folder) from exc
-    url = database_url or os.environ.get("VERIFIER_DATABASE_URL") or f"sqlite:///{folder / 'verifier.db'}"
+    url = (
+        database_url
+        or os.environ.get("VERIFIER_DATABASE_URL")
+        or f"sqlite:///{folder / 'verifier.db'}"
+    )
     who = analyst or os.environ.get("VERIFIER_ANALYST") or default_analyst()
     return Settings(data_dir=folder, database_url=url, analyst=who)
 

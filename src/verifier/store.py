@@ -216,7 +216,9 @@ def open_source(path: Path) -> None:
         st = path.stat()
     except FileNotFoundError as exc:
         if path.is_symlink():
-            raise VerifierError("broken symbolic link (its target does not exist)", path=path) from exc
+            raise VerifierError(
+                "broken symbolic link (its target does not exist)", path=path
+            ) from exc
         raise VerifierError("file not found", path=path) from exc
     except OSError as exc:
         if exc.errno == errno.ELOOP:

@@ -58,20 +58,36 @@ class VerifierGroup(click.Group):
 
 
 pass_cli = click.make_pass_decorator(CliContext)
-case_option = click.option("--case", "case_name", metavar="NAME", help="Case to use (default: the current case).")
+case_option = click.option(
+    "--case", "case_name", metavar="NAME", help="Case to use (default: the current case)."
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
 @click.group(cls=VerifierGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="verifier")
-@click.option("--data-dir", envvar="VERIFIER_HOME", metavar="DIR",
-              help="Data folder with the database and evidence store (env VERIFIER_HOME).")
-@click.option("--database-url", envvar="VERIFIER_DATABASE_URL", metavar="URL",
-              help="SQLAlchemy database URL (env VERIFIER_DATABASE_URL; default SQLite in the data folder).")
-@click.option("--analyst", envvar="VERIFIER_ANALYST", metavar="NAME",
-              help="Name recorded in the custody log (default: the OS user).")
+@click.option(
+    "--data-dir",
+    envvar="VERIFIER_HOME",
+    metavar="DIR",
+    help="Data folder with the database and evidence store (env VERIFIER_HOME).",
+)
+@click.option(
+    "--database-url",
+    envvar="VERIFIER_DATABASE_URL",
+    metavar="URL",
+    help="SQLAlchemy database URL (env VERIFIER_DATABASE_URL; default SQLite in the data folder).",
+)
+@click.option(
+    "--analyst",
+    envvar="VERIFIER_ANALYST",
+    metavar="NAME",
+    help="Name recorded in the custody log (default: the OS user).",
+)
 @click.pass_context
-def cli(ctx: click.Context, data_dir: str | None, database_url: str | None, analyst: str | None) -> None:
+def cli(
+    ctx: click.Context, data_dir: str | None, database_url: str | None, analyst: str | None
+) -> None:
     """Verifier: preserve, analyse and verify video evidence."""
     cli_ctx = CliContext(data_dir, database_url, analyst)
     ctx.obj = cli_ctx
@@ -106,9 +122,13 @@ def case_list(cli_ctx: CliContext, as_json: bool) -> None:
     if not cases:
         render.out.print("No cases yet. Create one with `verifier case new NAME`.")
         return
-    rows = [["*" if c.current else "", c.id, c.name, c.clip_count, c.created_at[:19], c.description]
-            for c in cases]
-    render.out.print(render.table(None, ["", "id", "name", "clips", "created (UTC)", "description"], rows))
+    rows = [
+        ["*" if c.current else "", c.id, c.name, c.clip_count, c.created_at[:19], c.description]
+        for c in cases
+    ]
+    render.out.print(
+        render.table(None, ["", "id", "name", "clips", "created (UTC)", "description"], rows)
+    )
 
 
 @case_group.command("use")
@@ -125,11 +145,19 @@ def case_use(cli_ctx: CliContext, name: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @case_option
 @click.option("--analyst", "analyst", metavar="NAME", help="Name recorded in the custody log.")
-@click.option("--no-analyse", is_flag=True, help="Preserve only; analyse later with `verifier analyse`.")
+@click.option(
+    "--no-analyse", is_flag=True, help="Preserve only; analyse later with `verifier analyse`."
+)
 @json_option
 @pass_cli
-def import_cmd(cli_ctx: CliContext, paths: tuple[Path, ...], case_name: str | None,
-               analyst: str | None, no_analyse: bool, as_json: bool) -> None:
+def import_cmd(
+    cli_ctx: CliContext,
+    paths: tuple[Path, ...],
+    case_name: str | None,
+    analyst: str | None,
+    no_analyse: bool,
+    as_json: bool,
+) -> None:
     """Import files and folders (recursively) into a case."""
     from verifier.services.importing import import_paths
 
@@ -150,14 +178,33 @@ def import_cmd(cli_ctx: CliContext, paths: tuple[Path, ...], case_name: str | No
 def _print_import_report(report: Any) -> None:
     rows = []
     for item in report.items:
-        detail = item.reason or "; ".join(item.warnings) or (
-            "new in store" if item.new_in_store else ("stored earlier" if item.status == "imported" else "")
+        detail = (
+            item.reason
+            or "; ".join(item.warnings)
+            or (
+                "new in store"
+                if item.new_in_store
+                else ("stored earlier" if item.status == "imported" else "")
+            )
         )
-        rows.append([item.status, Path(item.path).name, item.clip_id,
-                     (item.sha256 or "")[:12], render.human_size(item.size),
-                     item.analysis_status, detail])
-    render.out.print(render.table(f"Import into case {report.case!r}",
-                                  ["status", "file", "clip", "sha256", "size", "analysis", "detail"], rows))
+        rows.append(
+            [
+                item.status,
+                Path(item.path).name,
+                item.clip_id,
+                (item.sha256 or "")[:12],
+                render.human_size(item.size),
+                item.analysis_status,
+                detail,
+            ]
+        )
+    render.out.print(
+        render.table(
+            f"Import into case {report.case!r}",
+            ["status", "file", "clip", "sha256", "size", "analysis", "detail"],
+            rows,
+        )
+    )
     for item in report.failed:
         render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
     render.out.print(
@@ -181,13 +228,25 @@ def clips_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None
         render.print_json(rows)
         return
     table_rows = [
-        [r["id"], r["name"], r["sha256"][:12], r["kind"], render.human_duration(r["duration"]),
-         f"{r['width']}x{r['height']}" if r["width"] else "-", r["analysis_status"], r["appearances"]]
+        [
+            r["id"],
+            r["name"],
+            r["sha256"][:12],
+            r["kind"],
+            render.human_duration(r["duration"]),
+            f"{r['width']}x{r['height']}" if r["width"] else "-",
+            r["analysis_status"],
+            r["appearances"],
+        ]
         for r in rows
     ]
-    render.out.print(render.table(f"Clips in case {case.name!r}",
-                                  ["id", "name", "sha256", "kind", "duration", "size", "analysis",
-                                   "appearances"], table_rows))
+    render.out.print(
+        render.table(
+            f"Clips in case {case.name!r}",
+            ["id", "name", "sha256", "kind", "duration", "size", "analysis", "appearances"],
+            table_rows,
+        )
+    )
 
 
 @cli.command("show")
@@ -215,8 +274,13 @@ def show_cmd(cli_ctx: CliContext, clip: str, case_name: str | None, as_json: boo
 @case_option
 @json_option
 @pass_cli
-def analyse_cmd(cli_ctx: CliContext, clips: tuple[str, ...], all_clips: bool, case_name: str | None,
-                as_json: bool) -> None:
+def analyse_cmd(
+    cli_ctx: CliContext,
+    clips: tuple[str, ...],
+    all_clips: bool,
+    case_name: str | None,
+    as_json: bool,
+) -> None:
     """(Re-)run analysis on CLIP(s), or on --all clips of the case."""
     from verifier.services.analysis import analyse_clip
 
@@ -237,23 +301,43 @@ def analyse_cmd(cli_ctx: CliContext, clips: tuple[str, ...], all_clips: bool, ca
     if as_json:
         render.print_json([r.__dict__ for r in results])
     else:
-        rows = [[r.clip_id, r.status, r.keyframes, r.cuts, r.hashed_frames,
-                 r.error or "; ".join(r.warnings)] for r in results]
-        render.out.print(render.table("Analysis", ["clip", "status", "keyframes", "shot boundaries",
-                                                   "hashed frames", "detail"], rows))
+        rows = [
+            [
+                r.clip_id,
+                r.status,
+                r.keyframes,
+                r.cuts,
+                r.hashed_frames,
+                r.error or "; ".join(r.warnings),
+            ]
+            for r in results
+        ]
+        render.out.print(
+            render.table(
+                "Analysis",
+                ["clip", "status", "keyframes", "shot boundaries", "hashed frames", "detail"],
+                rows,
+            )
+        )
     if any(r.status == "failed" for r in results):
         sys.exit(1)
 
 
 @cli.command("keyframes")
 @click.argument("clip")
-@click.option("--out", "out_dir", required=True, type=click.Path(path_type=Path),
-              help="Folder for the PNG files.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the PNG files.",
+)
 @case_option
 @json_option
 @pass_cli
-def keyframes_cmd(cli_ctx: CliContext, clip: str, out_dir: Path, case_name: str | None,
-                  as_json: bool) -> None:
+def keyframes_cmd(
+    cli_ctx: CliContext, clip: str, out_dir: Path, case_name: str | None, as_json: bool
+) -> None:
     """Export CLIP's keyframes as full-resolution PNGs for reverse image search."""
     from verifier.services.keyframes import export_keyframes
 
@@ -261,8 +345,18 @@ def keyframes_cmd(cli_ctx: CliContext, clip: str, out_dir: Path, case_name: str 
     case = case_service.resolve_case(app, case_name) if case_name else None
     exported = export_keyframes(app, clip, out_dir, case)
     if as_json:
-        render.print_json([{"path": str(e.path), "frame_index": e.frame_index, "seconds": e.seconds,
-                            "reason": e.reason, "sha256": e.sha256} for e in exported])
+        render.print_json(
+            [
+                {
+                    "path": str(e.path),
+                    "frame_index": e.frame_index,
+                    "seconds": e.seconds,
+                    "reason": e.reason,
+                    "sha256": e.sha256,
+                }
+                for e in exported
+            ]
+        )
         return
     for e in exported:
         render.out.print(f"{e.path}  sha256 {e.sha256}", markup=False, highlight=False)
@@ -290,8 +384,10 @@ def verify_cmd(cli_ctx: CliContext, case_name: str | None, all_cases: bool, as_j
         for problem in report.problems:
             render.err.print(f"problem: {problem.message}", markup=False, highlight=False)
         if report.unreferenced_objects:
-            render.out.print(f"note: {len(report.unreferenced_objects)} stored object(s) are not "
-                             "referenced by the database (an interrupted import); they are intact.")
+            render.out.print(
+                f"note: {len(report.unreferenced_objects)} stored object(s) are not "
+                "referenced by the database (an interrupted import); they are intact."
+            )
         verdict = "OK" if report.ok else f"FAILED: {len(report.problems)} problem(s)"
         render.out.print(
             f"Verified {scope}: {report.files_checked} file(s), "
@@ -323,12 +419,24 @@ def log_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None:
     if as_json:
         render.print_json(events)
         return
-    rows = [[e["seq"], e["occurred_at"][:23], e["actor"], e["action"],
-             f"{e['target_type']} {e['target_id'] or ''}", _details_text(e["details"]),
-             e["hash"][:12]] for e in events]
+    rows = [
+        [
+            e["seq"],
+            e["occurred_at"][:23],
+            e["actor"],
+            e["action"],
+            f"{e['target_type']} {e['target_id'] or ''}",
+            _details_text(e["details"]),
+            e["hash"][:12],
+        ]
+        for e in events
+    ]
     title = f"Custody log of case {case.name!r}" if case else "Custody log"
-    render.out.print(render.table(title, ["#", "time (UTC)", "actor", "action", "target", "details", "hash"],
-                                  rows))
+    render.out.print(
+        render.table(
+            title, ["#", "time (UTC)", "actor", "action", "target", "details", "hash"], rows
+        )
+    )
 
 
 def _details_text(details: dict[str, Any]) -> str:
@@ -339,9 +447,16 @@ def _details_text(details: dict[str, Any]) -> str:
 
 # -- demo ------------------------------------------------------------------------------
 @cli.command("demo")
-@click.option("--media", "media", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Files or folders to import (repeatable).")
-@click.option("--case", "case_name", default="Demo", show_default=True, help="Name of the demo case.")
+@click.option(
+    "--media",
+    "media",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Files or folders to import (repeatable).",
+)
+@click.option(
+    "--case", "case_name", default="Demo", show_default=True, help="Name of the demo case."
+)
 @pass_cli
 def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str) -> None:
     """Import sample media into a demo case and print the case summary."""
@@ -363,15 +478,40 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str) -> No
 def _print_case_summary(app: App, case: Any) -> None:
     rows = clip_service.list_clips(app, case)
     render.out.print()
-    render.out.print(render.table(
-        f"Case {case.name!r}: {len(rows)} clip(s)",
-        ["id", "name", "kind", "duration", "size", "analysis", "keyframes", "edit points", "flags"],
-        [[r["id"], r["name"], r["kind"], render.human_duration(r["duration"]),
-          f"{r['width']}x{r['height']}" if r["width"] else "-", r["analysis_status"],
-          r["keyframes"], r["edit_points"], r["flags"]] for r in rows],
-    ))
+    render.out.print(
+        render.table(
+            f"Case {case.name!r}: {len(rows)} clip(s)",
+            [
+                "id",
+                "name",
+                "kind",
+                "duration",
+                "size",
+                "analysis",
+                "keyframes",
+                "edit points",
+                "flags",
+            ],
+            [
+                [
+                    r["id"],
+                    r["name"],
+                    r["kind"],
+                    render.human_duration(r["duration"]),
+                    f"{r['width']}x{r['height']}" if r["width"] else "-",
+                    r["analysis_status"],
+                    r["keyframes"],
+                    r["edit_points"],
+                    r["flags"],
+                ]
+                for r in rows
+            ],
+        )
+    )
     total = sum(r["duration"] or 0 for r in rows)
-    render.out.print(f"Data folder: {app.settings.data_dir}   total footage: {render.human_duration(total)}")
+    render.out.print(
+        f"Data folder: {app.settings.data_dir}   total footage: {render.human_duration(total)}"
+    )
     render.out.print("Next: `verifier show CLIP`, `verifier log`, `verifier verify`.")
 
 

@@ -26,8 +26,16 @@ from rich.table import Table
 
 from verifier.progress import ProgressUpdate
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+
+def _console(stderr: bool) -> Console:
+    """A console; when output is piped or logged, tables get room instead of 80 columns."""
+    probe = Console(stderr=stderr)
+    width = None if probe.is_terminal else 200
+    return Console(stderr=stderr, highlight=False, width=width)
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 
 def print_json(data: Any) -> None:
@@ -74,7 +82,9 @@ def progress_bar(enabled: bool = True) -> Iterator[Any]:
 
         def callback(update: ProgressUpdate) -> None:
             if update.task not in tasks:
-                tasks[update.task] = bar.add_task(update.task, total=update.total, files="", message="")
+                tasks[update.task] = bar.add_task(
+                    update.task, total=update.total, files="", message=""
+                )
             files = (
                 f"{update.items_done}/{update.items_total} files"
                 if update.items_total is not None

@@ -22,8 +22,9 @@ def _timecode(seconds: float) -> str:
 
 
 def print_clip(data: dict[str, Any]) -> None:
-    render.out.print(f"[bold]Clip #{data['id']}[/bold] {data['name']}  (case {data['case']})",
-                     highlight=False)
+    render.out.print(
+        f"[bold]Clip #{data['id']}[/bold] {data['name']}  (case {data['case']})", highlight=False
+    )
     f = data["file"]
     _heading("Preservation")
     _line("SHA-256", f["sha256"])
@@ -38,12 +39,17 @@ def print_clip(data: dict[str, Any]) -> None:
     meta = data.get("metadata") or {}
     _heading("Technical metadata")
     if data["kind"] == "image":
-        _line("image", f"{meta.get('image_format')} {meta.get('display_width')}x{meta.get('display_height')}")
+        _line(
+            "image",
+            f"{meta.get('image_format')} {meta.get('display_width')}x{meta.get('display_height')}",
+        )
     else:
         _line("container", meta.get("container_long_name") or meta.get("container_format"))
         _line("duration", _timecode(meta["duration"]) if meta.get("duration") is not None else None)
         video = " ".join(
-            str(v) for v in (meta.get("video_codec"), meta.get("video_profile"), meta.get("pix_fmt")) if v
+            str(v)
+            for v in (meta.get("video_codec"), meta.get("video_profile"), meta.get("pix_fmt"))
+            if v
         )
         _line("video", video)
         if meta.get("coded_width"):
@@ -51,15 +57,27 @@ def print_clip(data: dict[str, Any]) -> None:
             coded = f"{meta.get('coded_width')}x{meta.get('coded_height')}"
             rotation = meta.get("rotation") or 0
             _line("resolution", f"{coded} coded, {upright} upright (rotation {rotation}°)")
-        _line("aspect ratio", f"pixel {meta.get('sample_aspect_ratio')}, display {meta.get('display_aspect_ratio')}")
+        _line(
+            "aspect ratio",
+            f"pixel {meta.get('sample_aspect_ratio')}, display {meta.get('display_aspect_ratio')}",
+        )
         if meta.get("frame_rate"):
             vfr = "variable" if meta.get("variable_frame_rate") else "constant"
-            _line("frame rate", f"{meta['frame_rate']} ({meta.get('frame_rate_float', 0):.3f} fps, {vfr})")
+            _line(
+                "frame rate",
+                f"{meta['frame_rate']} ({meta.get('frame_rate_float', 0):.3f} fps, {vfr})",
+            )
         _line("frames", meta.get("frame_count"))
-        _line("bit rate", f"{meta.get('overall_bit_rate')} b/s overall, {meta.get('video_bit_rate')} b/s video")
+        _line(
+            "bit rate",
+            f"{meta.get('overall_bit_rate')} b/s overall, {meta.get('video_bit_rate')} b/s video",
+        )
         if meta.get("has_audio"):
-            _line("audio", f"{meta.get('audio_codec')} {meta.get('audio_channels')} ch "
-                           f"{meta.get('audio_sample_rate')} Hz")
+            _line(
+                "audio",
+                f"{meta.get('audio_codec')} {meta.get('audio_channels')} ch "
+                f"{meta.get('audio_sample_rate')} Hz",
+            )
         else:
             _line("audio", "none")
     _line("creation time", meta.get("creation_time") or "not recorded")
@@ -91,22 +109,33 @@ def print_clip(data: dict[str, Any]) -> None:
             render.out.print(
                 f"  frame {k['frame_index']:>6}  {_timecode(k['seconds'])}  {k['reason']:<6}  "
                 f"pHash {k['phash']}  PDQ {k['pdq']} (q {k['pdq_quality']})",
-                markup=False, highlight=False,
+                markup=False,
+                highlight=False,
             )
         _heading("Edit points")
         if data["edit_points"]:
             for k in data["edit_points"]:
-                render.out.print(f"  {k['reason']} at frame {k['frame_index']} ({_timecode(k['seconds'])})",
-                                 markup=False, highlight=False)
+                render.out.print(
+                    f"  {k['reason']} at frame {k['frame_index']} ({_timecode(k['seconds'])})",
+                    markup=False,
+                    highlight=False,
+                )
         else:
             render.out.print("  none detected (a single continuous shot)")
 
     _heading(f"Appearances ({len(data['appearances'])})")
     for a in data["appearances"]:
-        render.out.print(f"  {a['posted_at'] or 'time unknown'}  {a['platform']}  {a['channel'] or ''}  {a['url']}",
-                         markup=False, highlight=False)
+        render.out.print(
+            f"  {a['posted_at'] or 'time unknown'}  {a['platform']}  "
+            f"{a['channel'] or ''}  {a['url']}",
+            markup=False,
+            highlight=False,
+        )
 
     _heading("Custody")
     for e in data["custody"]:
-        render.out.print(f"  #{e['seq']} {e['occurred_at'][:19]}Z  {e['actor']}  {e['action']}",
-                         markup=False, highlight=False)
+        render.out.print(
+            f"  #{e['seq']} {e['occurred_at'][:19]}Z  {e['actor']}  {e['action']}",
+            markup=False,
+            highlight=False,
+        )

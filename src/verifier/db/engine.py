@@ -107,6 +107,8 @@ def backup_sqlite(db_path: Path, backup_dir: Path, revision: str | None) -> Path
         dst = sqlite3.connect(target)
         try:
             src.backup(dst)
+            # A backup is one self-contained file, not a WAL database.
+            dst.execute("PRAGMA journal_mode = DELETE")
         finally:
             dst.close()
     finally:

@@ -11,7 +11,7 @@ schema grows by migrations, not by rewrites.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NewType
+from typing import Any, ClassVar, NewType
 
 from sqlalchemy import (
     JSON,
@@ -46,7 +46,11 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
 
 
 class Case(Base):

@@ -96,8 +96,9 @@ class _Sample:
 
 
 def encode_jpeg(rgb: np.ndarray) -> bytes:
-    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                              [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    ok, buffer = cv2.imencode(
+        ".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]
+    )
     if not ok:  # pragma: no cover - OpenCV fails only on empty images
         raise VerifierError("could not encode a thumbnail")
     return buffer.tobytes()
@@ -154,8 +155,11 @@ def analyse_video(
             if seconds + 1e-9 >= next_sample:
                 rgb = frame.rgb(HASH_IMAGE_SIDE)
                 phash, pdq, quality, low = _hash_image(rgb, gray)
-                samples.append(_Sample(info.index, info.pts, seconds, phash, pdq, quality, low,
-                                       encode_jpeg(rgb)))
+                samples.append(
+                    _Sample(
+                        info.index, info.pts, seconds, phash, pdq, quality, low, encode_jpeg(rgb)
+                    )
+                )
                 next_sample = (math.floor(seconds / step + 1e-9) + 1) * step
             if on_frame is not None and info.index % 25 == 0:
                 on_frame(info.index, expected or decoder.frame_count or None)
@@ -173,39 +177,83 @@ def analyse_video(
         keyframes: list[KeyframeResult] = []
         taken: set[int] = set()
         for choice in choices:
-            if choice.reason == "sample" or choice.index not in boundary_frames and choice.index not in by_index:
+            if choice.reason == "sample" or (
+                choice.index not in boundary_frames and choice.index not in by_index
+            ):
                 # Move to the nearest hashed frame, whose thumbnail we kept.
                 nearest = int(sample_indices[np.argmin(np.abs(sample_indices - choice.index))])
                 sample = by_index[nearest]
-                reason = choice.reason if choice.reason != "sample" or nearest not in boundary_by_index else "sample"
+                reason = (
+                    choice.reason
+                    if choice.reason != "sample" or nearest not in boundary_by_index
+                    else "sample"
+                )
                 if nearest in taken:
                     continue
                 taken.add(nearest)
-                keyframes.append(KeyframeResult(nearest, sample.pts, sample.seconds, reason, None,
-                                                sample.jpeg, sample.phash, sample.pdq, sample.quality))
+                keyframes.append(
+                    KeyframeResult(
+                        nearest,
+                        sample.pts,
+                        sample.seconds,
+                        reason,
+                        None,
+                        sample.jpeg,
+                        sample.phash,
+                        sample.pdq,
+                        sample.quality,
+                    )
+                )
                 continue
             if choice.index in taken:
                 continue
             taken.add(choice.index)
             if choice.index in by_index:
                 s = by_index[choice.index]
-                score = boundary_by_index[choice.index].score if choice.index in boundary_by_index else None
-                keyframes.append(KeyframeResult(s.index, s.pts, s.seconds, choice.reason, score,
-                                                s.jpeg, s.phash, s.pdq, s.quality))
+                score = (
+                    boundary_by_index[choice.index].score
+                    if choice.index in boundary_by_index
+                    else None
+                )
+                keyframes.append(
+                    KeyframeResult(
+                        s.index,
+                        s.pts,
+                        s.seconds,
+                        choice.reason,
+                        score,
+                        s.jpeg,
+                        s.phash,
+                        s.pdq,
+                        s.quality,
+                    )
+                )
                 continue
             frame, gray = boundary_frames[choice.index]
             rgb = frame.rgb(HASH_IMAGE_SIDE)
             phash, pdq, quality, _ = _hash_image(rgb, gray)
-            keyframes.append(KeyframeResult(choice.index, frame.info.pts, float(frame.info.seconds),
-                                            choice.reason, boundary_by_index[choice.index].score,
-                                            encode_jpeg(rgb), phash, pdq, quality))
+            keyframes.append(
+                KeyframeResult(
+                    choice.index,
+                    frame.info.pts,
+                    float(frame.info.seconds),
+                    choice.reason,
+                    boundary_by_index[choice.index].score,
+                    encode_jpeg(rgb),
+                    phash,
+                    pdq,
+                    quality,
+                )
+            )
     keyframes.sort(key=lambda k: k.index)
     hashes = FrameHashes(
         index=np.array([s.index for s in samples], dtype=np.int32),
         pts=np.array([s.pts for s in samples], dtype=np.int64),
         seconds=np.array([s.seconds for s in samples], dtype=np.float64),
         phash=np.array([s.phash for s in samples], dtype=np.uint64),
-        pdq=np.array([np.frombuffer(s.pdq, dtype=np.uint8) for s in samples], dtype=np.uint8).reshape(-1, 32),
+        pdq=np.array(
+            [np.frombuffer(s.pdq, dtype=np.uint8) for s in samples], dtype=np.uint8
+        ).reshape(-1, 32),
         quality=np.array([s.quality for s in samples], dtype=np.uint8),
         low_info=np.array([s.low_info for s in samples], dtype=bool),
         time_base=_fraction_text(time_base),
@@ -234,9 +282,15 @@ def analyse_still(path: Path) -> ClipAnalysis:
         raise VerifierError(f"the image cannot be decoded ({exc})", path=path) from exc
     full = np.asarray(upright)
     scale = HASH_IMAGE_SIDE / max(full.shape[:2])
-    rgb = full if scale >= 1 else cv2.resize(
-        full, (max(1, round(full.shape[1] * scale)), max(1, round(full.shape[0] * scale))),
-        interpolation=cv2.INTER_AREA)
+    rgb = (
+        full
+        if scale >= 1
+        else cv2.resize(
+            full,
+            (max(1, round(full.shape[1] * scale)), max(1, round(full.shape[0] * scale))),
+            interpolation=cv2.INTER_AREA,
+        )
+    )
     w, h = thumbnail_size(rgb.shape[1], rgb.shape[0])
     gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (w, h), interpolation=cv2.INTER_AREA)
     phash, pdq, quality, low = _hash_image(rgb, gray)

@@ -39,6 +39,7 @@ from types import TracebackType
 
 import av
 import av.logging
+import cv2
 import numpy as np
 
 from verifier.errors import VerifierError
@@ -145,7 +146,9 @@ class DecodedFrame:
             scale = max_side / max(width, height)
             width = max(1, round(width * scale))
             height = max(1, round(height * scale))
-            frame = self._av.reformat(width=width, height=height, format="rgb24")
+            frame = self._av.reformat(
+                width=width, height=height, format="rgb24", interpolation="AREA"
+            )
         else:
             frame = self._av.reformat(format="rgb24")
         return self._store(key, self._upright(frame.to_ndarray()))
@@ -161,8 +164,55 @@ class DecodedFrame:
         if cached is not None:
             return cached
         coded_w, coded_h = (height, width) if self._rotation in (90, 270) else (width, height)
-        frame = self._av.reformat(width=coded_w, height=coded_h, format="gray")
-        return self._store(key, self._upright(frame.to_ndarray()))
+        luma = _luma_plane(self._av)
+        if luma is None:
+            small = self._av.reformat(width=coded_w, height=coded_h, format="gray").to_ndarray()
+        else:
+            # Area-averaging the luma plane directly is ~10x cheaper than an
+            # extreme swscale downscale, and this runs on every frame.
+            # Sampling every k-th pixel first keeps INTER_AREA on a small image
+            # (it is slow on large non-integer ratios); the area average that
+            # follows still spans several sampled pixels per output pixel.
+            step = max(1, min(luma.shape[0] // (4 * coded_h), luma.shape[1] // (4 * coded_w)))
+            if step > 1:
+                luma = luma[::step, ::step]
+            small = cv2.resize(luma, (coded_w, coded_h), interpolation=cv2.INTER_AREA)
+            limited = self._av.format.name not in _FULL_RANGE_FORMATS
+            if limited and self._av.color_range != _FULL_RANGE:
+                small = cv2.convertScaleAbs(small, alpha=255 / 219, beta=-16 * 255 / 219)
+        return self._store(key, self._upright(small))
+
+
+#: 8-bit pixel formats whose first plane is the luma (Y) plane, full width and height.
+_LUMA_FORMATS = frozenset(
+    {
+        "yuv420p",
+        "yuvj420p",
+        "yuv422p",
+        "yuvj422p",
+        "yuv444p",
+        "yuvj444p",
+        "yuv440p",
+        "yuvj440p",
+        "yuv411p",
+        "yuv410p",
+        "nv12",
+        "nv21",
+        "nv16",
+        "gray",
+    }
+)
+_FULL_RANGE_FORMATS = frozenset({"yuvj420p", "yuvj422p", "yuvj444p", "yuvj440p", "gray"})
+_FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+
+
+def _luma_plane(frame: av.VideoFrame) -> np.ndarray | None:
+    """The Y plane as a (height, width) uint8 view, or None for other formats."""
+    if frame.format.name not in _LUMA_FORMATS:
+        return None
+    plane = frame.planes[0]
+    rows = np.frombuffer(plane, dtype=np.uint8).reshape(-1, plane.line_size)
+    return rows[: frame.height, : frame.width]
 
 
 @dataclass

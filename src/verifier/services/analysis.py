@@ -50,7 +50,9 @@ def unpack_frame_index(blob: bytes) -> np.ndarray:
 
 
 def _first_seen(session: Any, clip: Clip) -> datetime | None:
-    return session.scalar(select(func.min(Appearance.posted_at)).where(Appearance.clip_id == clip.id))
+    return session.scalar(
+        select(func.min(Appearance.posted_at)).where(Appearance.clip_id == clip.id)
+    )
 
 
 def _summarise_errors(errors: list[str]) -> list[str]:
@@ -61,7 +63,9 @@ def _summarise_errors(errors: list[str]) -> list[str]:
     return [f"{len(errors)} decoding problem(s): {shown}{more}"]
 
 
-def _store_thumbnail(app: App, session: Any, data: bytes, source: StoredFile, name: str) -> StoredFile:
+def _store_thumbnail(
+    app: App, session: Any, data: bytes, source: StoredFile, name: str
+) -> StoredFile:
     sha, relative, _ = app.store.put_bytes(data)
     existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
     if existing is not None:
@@ -136,17 +140,37 @@ def analyse_clip(
         result = AnalysisResult(clip_id, status, error, warnings)
         if analysis is not None:
             for k in analysis.keyframes:
-                thumb = _store_thumbnail(app, session, k.thumbnail_jpeg, clip.file,
-                                         f"{clip.file.sha256[:12]}-f{k.index}.jpg")
-                session.add(Keyframe(
-                    clip_id=clip_id, frame_index=k.index, pts=k.pts, time_base=analysis.time_base,
-                    seconds=k.seconds, reason=k.reason, score=k.score, thumbnail_file_id=thumb.id,
-                    phash=format(k.phash, "016x"), pdq=k.pdq.hex(), pdq_quality=k.pdq_quality,
-                ))
-            session.add(FrameHashSet(
-                clip_id=clip_id, algorithm=HASH_ALGORITHM, sample_rate=analysis.hashes.sample_rate,
-                count=len(analysis.hashes), data=analysis.hashes.to_bytes(),
-            ))
+                thumb = _store_thumbnail(
+                    app,
+                    session,
+                    k.thumbnail_jpeg,
+                    clip.file,
+                    f"{clip.file.sha256[:12]}-f{k.index}.jpg",
+                )
+                session.add(
+                    Keyframe(
+                        clip_id=clip_id,
+                        frame_index=k.index,
+                        pts=k.pts,
+                        time_base=analysis.time_base,
+                        seconds=k.seconds,
+                        reason=k.reason,
+                        score=k.score,
+                        thumbnail_file_id=thumb.id,
+                        phash=format(k.phash, "016x"),
+                        pdq=k.pdq.hex(),
+                        pdq_quality=k.pdq_quality,
+                    )
+                )
+            session.add(
+                FrameHashSet(
+                    clip_id=clip_id,
+                    algorithm=HASH_ALGORITHM,
+                    sample_rate=analysis.hashes.sample_rate,
+                    count=len(analysis.hashes),
+                    data=analysis.hashes.to_bytes(),
+                )
+            )
             clip.frame_index = pack_frame_index(analysis.frame_pts)
             clip.frame_count = analysis.frame_count if clip.media_kind == "video" else None
             result.keyframes = len(analysis.keyframes)

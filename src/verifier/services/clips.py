@@ -32,9 +32,7 @@ def find_clip(session: Session, ref: str | int, case: Case | None = None) -> Cli
     conditions = [StoredFile.sha256.startswith(text)]
     if text.isdigit():
         conditions.append(Clip.id == int(text))
-    matches = list(
-        session.scalars(query.join(Clip.file).where(or_(*conditions))).unique()
-    )
+    matches = list(session.scalars(query.join(Clip.file).where(or_(*conditions))).unique())
     if not matches:
         raise VerifierError(f"no clip matches {ref!r}")
     if len(matches) > 1:

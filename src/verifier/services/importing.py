@@ -30,8 +30,25 @@ from verifier.store import open_source
 # Files met while walking a folder that are never evidence themselves
 # (sidecars are read by the source importers, not stored as clips).
 ANCILLARY_SUFFIXES = frozenset(
-    {".json", ".html", ".htm", ".css", ".js", ".txt", ".md", ".part", ".ytdl", ".description",
-     ".vtt", ".srt", ".csv", ".db", ".ini", ".lnk", ".url"}
+    {
+        ".json",
+        ".html",
+        ".htm",
+        ".css",
+        ".js",
+        ".txt",
+        ".md",
+        ".part",
+        ".ytdl",
+        ".description",
+        ".vtt",
+        ".srt",
+        ".csv",
+        ".db",
+        ".ini",
+        ".lnk",
+        ".url",
+    }
 )
 ANCILLARY_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
 
@@ -156,18 +173,20 @@ def import_paths(
             break
         emit(number, path.name)
         if not explicit and _is_ancillary(path):
-            report.items.append(ImportItem(str(path), "skipped", reason="not a media file (sidecar)"))
+            report.items.append(
+                ImportItem(str(path), "skipped", reason="not a media file (sidecar)")
+            )
             continue
         key = path.resolve() if not path.is_symlink() else path.absolute()
         if key in seen:
             continue
         seen.add(key)
 
-        def on_bytes(n: int) -> None:
+        def on_bytes(n: int, number: int = number, name: str = path.name) -> None:
             nonlocal done_bytes
             done_bytes += n
             cancel.check()
-            emit(number, path.name)
+            emit(number, name)
 
         try:
             item = import_file(app, path, case, on_bytes=on_bytes)
@@ -194,9 +213,7 @@ def import_paths(
     return report
 
 
-def import_file(
-    app: App, path: Path, case: Case, *, on_bytes: Any = None
-) -> ImportItem:
+def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> ImportItem:
     """Preserve one file and record it in the case. Raises VerifierError."""
     open_source(path)
     try:
@@ -228,7 +245,7 @@ def import_file(
                 kind="evidence",
                 role="original",
                 original_name=name,
-                original_path=str(path.absolute()),
+                original_path=os.path.abspath(path),
                 mime_type=_mime_type(name, info),
                 container=info.container_format,
                 stored_path=relative,
@@ -263,7 +280,7 @@ def import_file(
             target_id=clip.id,
             case_id=case.id,
             details={
-                "source_path": str(path.absolute()),
+                "source_path": os.path.abspath(path),
                 "source_name": name,
                 "sha256": staged.sha256,
                 "size": staged.size,

@@ -52,13 +52,17 @@ def _write_png(path: Path, rgb: np.ndarray) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def export_keyframes(app: App, ref: str, out_dir: Path, case: Case | None = None) -> list[ExportedFrame]:
+def export_keyframes(
+    app: App, ref: str, out_dir: Path, case: Case | None = None
+) -> list[ExportedFrame]:
     """Write every keyframe of a clip as a full-resolution, upright PNG."""
     with app.db.read() as session:
         clip = find_clip(session, ref, case)
         if clip.analysis_status not in ("ok", "partial"):
-            raise VerifierError(f"clip #{clip.id} has no keyframes (analysis: {clip.analysis_status}); "
-                                "run `verifier analyse` first")
+            raise VerifierError(
+                f"clip #{clip.id} has no keyframes (analysis: {clip.analysis_status}); "
+                "run `verifier analyse` first"
+            )
         keyframes = [(k.frame_index, k.seconds, k.reason) for k in clip.keyframes]
         source = app.store.resolve(clip.file.stored_path)
         index = unpack_frame_index(clip.frame_index) if clip.frame_index else None
@@ -66,11 +70,16 @@ def export_keyframes(app: App, ref: str, out_dir: Path, case: Case | None = None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise VerifierError(f"cannot create the output folder ({exc.strerror})", path=out_dir) from exc
+        raise VerifierError(
+            f"cannot create the output folder ({exc.strerror})", path=out_dir
+        ) from exc
     exported: list[ExportedFrame] = []
 
     def name(frame_index: int, seconds: float, reason: str) -> Path:
-        return out_dir / f"clip{clip_id}_{sha[:12]}_{timestamp_label(seconds)}_f{frame_index}_{reason}.png"
+        return (
+            out_dir
+            / f"clip{clip_id}_{sha[:12]}_{timestamp_label(seconds)}_f{frame_index}_{reason}.png"
+        )
 
     if kind == "image":
         with Image.open(source) as image:
@@ -82,7 +91,9 @@ def export_keyframes(app: App, ref: str, out_dir: Path, case: Case | None = None
             for frame_index, seconds, reason in keyframes:
                 rgb = decoder.frame(frame_index).rgb()
                 path = name(frame_index, seconds, reason)
-                exported.append(ExportedFrame(path, frame_index, seconds, reason, _write_png(path, rgb)))
+                exported.append(
+                    ExportedFrame(path, frame_index, seconds, reason, _write_png(path, rgb))
+                )
     with app.db.write() as session:
         audit.record(
             session,
@@ -93,8 +104,10 @@ def export_keyframes(app: App, ref: str, out_dir: Path, case: Case | None = None
             case_id=case_id,
             details={
                 "out_dir": str(out_dir.resolve()),
-                "files": [{"name": e.path.name, "sha256": e.sha256, "frame_index": e.frame_index}
-                          for e in exported],
+                "files": [
+                    {"name": e.path.name, "sha256": e.sha256, "frame_index": e.frame_index}
+                    for e in exported
+                ],
             },
         )
     return exported

@@ -55,13 +55,17 @@ def _files_for_case(app: App, case: Case) -> list[StoredFile]:
     with app.db.read() as session:
         evidence = list(
             session.scalars(
-                select(StoredFile).join(Clip, Clip.file_id == StoredFile.id).where(Clip.case_id == case.id)
+                select(StoredFile)
+                .join(Clip, Clip.file_id == StoredFile.id)
+                .where(Clip.case_id == case.id)
             )
         )
         ids = {f.id for f in evidence}
-        derived = list(
-            session.scalars(select(StoredFile).where(StoredFile.derived_from_id.in_(ids)))
-        ) if ids else []
+        derived = (
+            list(session.scalars(select(StoredFile).where(StoredFile.derived_from_id.in_(ids))))
+            if ids
+            else []
+        )
         thumbs = list(
             session.scalars(
                 select(StoredFile)
@@ -74,7 +78,9 @@ def _files_for_case(app: App, case: Case) -> list[StoredFile]:
     return sorted(unique.values(), key=lambda f: f.id)
 
 
-def verify(app: App, case: Case | None = None, *, progress: ProgressCallback = no_progress) -> VerificationReport:
+def verify(
+    app: App, case: Case | None = None, *, progress: ProgressCallback = no_progress
+) -> VerificationReport:
     """Re-hash stored files (of one case, or all) and check the custody chain."""
     report = VerificationReport()
     if case is None:
@@ -84,8 +90,17 @@ def verify(app: App, case: Case | None = None, *, progress: ProgressCallback = n
         files = _files_for_case(app, case)
     total = sum(f.size for f in files)
     for number, stored in enumerate(files):
-        progress(ProgressUpdate("verify", report.bytes_checked, total, stored.original_name, "bytes",
-                                number, len(files)))
+        progress(
+            ProgressUpdate(
+                "verify",
+                report.bytes_checked,
+                total,
+                stored.original_name,
+                "bytes",
+                number,
+                len(files),
+            )
+        )
         problem = app.store.verify_object(stored.sha256)
         report.files_checked += 1
         report.bytes_checked += stored.size
@@ -100,9 +115,7 @@ def verify(app: App, case: Case | None = None, *, progress: ProgressCallback = n
     with app.db.read() as session:
         count, chain_problems = audit.verify_chain(session, app.settings.data_dir)
     report.events_checked = count
-    report.problems.extend(
-        Problem("custody", f"event #{p.seq}", p.message) for p in chain_problems
-    )
+    report.problems.extend(Problem("custody", f"event #{p.seq}", p.message) for p in chain_problems)
     with app.db.write() as session:
         audit.record(
             session,
