@@ -4,17 +4,21 @@ Decoding dominates the cost of analysis, so every frame is decoded exactly
 once and everything is computed from that pass:
 
 * every frame's small grey thumbnail feeds the shot detector (cuts, fades);
-* frames at :data:`HASH_SAMPLE_RATE` per second are converted once to a
-  small RGB image (long side :data:`HASH_IMAGE_SIDE`) that gives their pHash,
-  their PDQ hash and a JPEG thumbnail (kept compressed in memory, ~10 KB);
+* frames at :data:`HASH_SAMPLE_RATE` per second are hashed (pHash, PDQ)
+  from their luma plane scaled to :data:`HASH_IMAGE_SIDE`: both hashes look
+  at luminance only, and reading the Y plane avoids a colour conversion;
+* frames every :data:`THUMBNAIL_STEP` seconds are converted to colour once
+  and kept as JPEG thumbnails in memory (~10 KB each), the candidates for
+  sample keyframes;
 * the few frames around each shot boundary are held in a short ring buffer,
   because the detector confirms a boundary a couple of frames late and the
   boundary frame becomes a keyframe.
 
 After the pass, :func:`verifier.media.shots.select_keyframes` picks keyframes
 (first frame, each shot's first frame, evenly spread samples). Samples are
-moved to the nearest hashed frame, which is why selection uses an interval
-shortened by one sampling step: the promised maximum gap still holds.
+moved to the nearest thumbnail candidate, which is why selection uses an
+interval shortened by one candidate step: the promised maximum gap still
+holds.
 
 The result is plain data; the analysis service stores it.
 """
@@ -34,7 +38,7 @@ from PIL import Image, ImageOps
 
 from verifier.errors import VerifierError
 from verifier.hashing.frames import FrameHashes, is_low_information, pdq256, phash64
-from verifier.media.decode import DecodedFrame, VideoDecoder
+from verifier.media.decode import DecodedFrame, FrameInfo, VideoDecoder
 from verifier.media.shots import ShotBoundary, ShotDetector, select_keyframes, thumbnail_size
 from verifier.progress import CancelToken
 
@@ -46,6 +50,8 @@ HASH_IMAGE_SIDE = 320
 """Long side of the image hashed and kept as thumbnail. PDQ and pHash reduce
 every image to 64x64 and 32x32 first, so hashing a full-resolution frame
 would cost more and change nothing that matters."""
+THUMBNAIL_STEP = 0.5
+"""Seconds between frames kept as possible sample keyframes (with thumbnail)."""
 MAX_KEYFRAME_INTERVAL = 2.0
 JPEG_QUALITY = 85
 
@@ -81,18 +87,17 @@ class ClipAnalysis:
         return int(self.frame_pts.shape[0])
 
 
-@dataclass
-class _Sample:
-    """A hashed frame, kept until keyframe selection is done."""
+@dataclass(frozen=True)
+class _Candidate:
+    """A frame that may become a keyframe: its thumbnail and hashes, kept compressed."""
 
     index: int
     pts: int
     seconds: float
+    jpeg: bytes
     phash: int
     pdq: bytes
     quality: int
-    low_info: bool
-    jpeg: bytes
 
 
 def encode_jpeg(rgb: np.ndarray) -> bytes:
@@ -104,16 +109,49 @@ def encode_jpeg(rgb: np.ndarray) -> bytes:
     return buffer.tobytes()
 
 
-def _hash_image(rgb: np.ndarray, gray_small: np.ndarray) -> tuple[int, bytes, int, bool]:
-    phash = phash64(rgb)
-    pdq, quality = pdq256(rgb)
-    return phash, pdq, quality, is_low_information(gray_small, quality)
+class _HashRows:
+    """Sampled-frame hashes, accumulated as plain lists during the pass."""
+
+    def __init__(self) -> None:
+        self.index: list[int] = []
+        self.pts: list[int] = []
+        self.seconds: list[float] = []
+        self.phash: list[int] = []
+        self.pdq: list[bytes] = []
+        self.quality: list[int] = []
+        self.low_info: list[bool] = []
+        self.row_of: dict[int, int] = {}  # frame index -> row
+
+    def add(self, info: FrameInfo, hash_gray: np.ndarray, small_gray: np.ndarray) -> int:
+        """Hash one frame; return its row."""
+        pdq, quality = pdq256(hash_gray)
+        self.index.append(info.index)
+        self.pts.append(info.pts)
+        self.seconds.append(float(info.seconds))
+        self.phash.append(phash64(hash_gray))
+        self.pdq.append(pdq)
+        self.quality.append(quality)
+        self.low_info.append(is_low_information(small_gray, quality))
+        self.row_of[info.index] = len(self.index) - 1
+        return len(self.index) - 1
+
+    def frame_hashes(self, time_base: str, sample_rate: float) -> FrameHashes:
+        return FrameHashes(
+            index=np.array(self.index, dtype=np.int32),
+            pts=np.array(self.pts, dtype=np.int64),
+            seconds=np.array(self.seconds, dtype=np.float64),
+            phash=np.array(self.phash, dtype=np.uint64),
+            pdq=np.frombuffer(b"".join(self.pdq), dtype=np.uint8).reshape(-1, 32),
+            quality=np.array(self.quality, dtype=np.uint8),
+            low_info=np.array(self.low_info, dtype=bool),
+            time_base=time_base,
+            sample_rate=sample_rate,
+        )
 
 
 def analyse_video(
     path: Path,
     *,
-    frame_index: np.ndarray | None = None,
     cancel: CancelToken | None = None,
     on_frame: FrameProgress | None = None,
     hash_rate: float = HASH_SAMPLE_RATE,
@@ -122,151 +160,97 @@ def analyse_video(
     """Analyse a video file; raise VerifierError if not a single frame decodes."""
     step = 1.0 / hash_rate
     with VideoDecoder(path) as decoder:
-        expected = len(frame_index) if frame_index is not None else None
-        gray_w, gray_h = thumbnail_size(decoder.width, decoder.height)
+        small_size = thumbnail_size(decoder.width, decoder.height)
+        hash_size = thumbnail_size(decoder.width, decoder.height, HASH_IMAGE_SIDE)
         detector = ShotDetector()
-        recent: collections.deque[DecodedFrame] = collections.deque(maxlen=detector.lag_frames + 2)
-        boundary_frames: dict[int, tuple[DecodedFrame, np.ndarray]] = {}
+        recent: collections.deque[tuple[DecodedFrame, np.ndarray]] = collections.deque(
+            maxlen=detector.lag_frames + 2
+        )
+        rows = _HashRows()
+        candidates: dict[int, _Candidate] = {}
         boundaries: list[ShotBoundary] = []
-        samples: list[_Sample] = []
         times: list[float] = []
         pts_list: list[int] = []
         next_sample = 0.0
-        grays: dict[int, np.ndarray] = {}
+        last_candidate = -math.inf
+
+        def candidate(frame: DecodedFrame, small_gray: np.ndarray, row: int | None) -> None:
+            """Keep a colour thumbnail and the hashes of a possible keyframe."""
+            if row is None:
+                row = rows.add(frame.info, frame.gray(*hash_size), small_gray)
+            candidates[frame.info.index] = _Candidate(
+                frame.info.index, frame.info.pts, float(frame.info.seconds),
+                encode_jpeg(frame.rgb(HASH_IMAGE_SIDE)),
+                rows.phash[row], rows.pdq[row], rows.quality[row],
+            )  # fmt: skip
 
         def keep_boundaries(found: list[ShotBoundary]) -> None:
             for boundary in found:
                 boundaries.append(boundary)
-                for frame in recent:
-                    if frame.info.index == boundary.index:
-                        boundary_frames[boundary.index] = (frame, grays[boundary.index])
+                for frame, small_gray in recent:
+                    if frame.info.index == boundary.index and boundary.index not in candidates:
+                        candidate(frame, small_gray, rows.row_of.get(boundary.index))
 
         for frame in decoder.iter_frames(cancel):
             info = frame.info
             seconds = float(info.seconds)
             times.append(seconds)
             pts_list.append(info.pts)
-            gray = frame.gray(gray_w, gray_h)
-            recent.append(frame)
-            grays[info.index] = gray
-            if len(grays) > recent.maxlen:  # type: ignore[operator]
-                grays.pop(min(grays))
-            keep_boundaries(detector.push(info.index, seconds, gray))
+            small_gray = frame.gray(*small_size)
+            recent.append((frame, small_gray))
             if seconds + 1e-9 >= next_sample:
-                rgb = frame.rgb(HASH_IMAGE_SIDE)
-                phash, pdq, quality, low = _hash_image(rgb, gray)
-                samples.append(
-                    _Sample(
-                        info.index, info.pts, seconds, phash, pdq, quality, low, encode_jpeg(rgb)
-                    )
-                )
+                row = rows.add(info, frame.gray(*hash_size), small_gray)
+                if seconds - last_candidate >= THUMBNAIL_STEP - step / 2:
+                    candidate(frame, small_gray, row)
+                    last_candidate = seconds
                 next_sample = (math.floor(seconds / step + 1e-9) + 1) * step
+            keep_boundaries(detector.push(info.index, seconds, small_gray))
             if on_frame is not None and info.index % 25 == 0:
-                on_frame(info.index, expected or decoder.frame_count or None)
+                on_frame(info.index, decoder.frame_count or None)
         keep_boundaries(detector.finish())
         errors = list(decoder.errors)
         if not times:
             reason = errors[0] if errors else "no frame could be decoded"
             raise VerifierError(f"no frame could be decoded ({reason})", path=path)
-        time_base = decoder.time_base
+        time_base = _fraction_text(decoder.time_base)
 
-        choices = select_keyframes(boundaries, times, max(step, max_interval - step))
-        by_index = {s.index: s for s in samples}
-        sample_indices = np.array([s.index for s in samples])
-        boundary_by_index = {b.index: b for b in boundaries}
-        keyframes: list[KeyframeResult] = []
-        taken: set[int] = set()
-        for choice in choices:
-            if choice.reason == "sample" or (
-                choice.index not in boundary_frames and choice.index not in by_index
-            ):
-                # Move to the nearest hashed frame, whose thumbnail we kept.
-                nearest = int(sample_indices[np.argmin(np.abs(sample_indices - choice.index))])
-                sample = by_index[nearest]
-                reason = (
-                    choice.reason
-                    if choice.reason != "sample" or nearest not in boundary_by_index
-                    else "sample"
-                )
-                if nearest in taken:
-                    continue
-                taken.add(nearest)
-                keyframes.append(
-                    KeyframeResult(
-                        nearest,
-                        sample.pts,
-                        sample.seconds,
-                        reason,
-                        None,
-                        sample.jpeg,
-                        sample.phash,
-                        sample.pdq,
-                        sample.quality,
-                    )
-                )
-                continue
-            if choice.index in taken:
-                continue
-            taken.add(choice.index)
-            if choice.index in by_index:
-                s = by_index[choice.index]
-                score = (
-                    boundary_by_index[choice.index].score
-                    if choice.index in boundary_by_index
-                    else None
-                )
-                keyframes.append(
-                    KeyframeResult(
-                        s.index,
-                        s.pts,
-                        s.seconds,
-                        choice.reason,
-                        score,
-                        s.jpeg,
-                        s.phash,
-                        s.pdq,
-                        s.quality,
-                    )
-                )
-                continue
-            frame, gray = boundary_frames[choice.index]
-            rgb = frame.rgb(HASH_IMAGE_SIDE)
-            phash, pdq, quality, _ = _hash_image(rgb, gray)
-            keyframes.append(
-                KeyframeResult(
-                    choice.index,
-                    frame.info.pts,
-                    float(frame.info.seconds),
-                    choice.reason,
-                    boundary_by_index[choice.index].score,
-                    encode_jpeg(rgb),
-                    phash,
-                    pdq,
-                    quality,
-                )
-            )
-    keyframes.sort(key=lambda k: k.index)
-    hashes = FrameHashes(
-        index=np.array([s.index for s in samples], dtype=np.int32),
-        pts=np.array([s.pts for s in samples], dtype=np.int64),
-        seconds=np.array([s.seconds for s in samples], dtype=np.float64),
-        phash=np.array([s.phash for s in samples], dtype=np.uint64),
-        pdq=np.array(
-            [np.frombuffer(s.pdq, dtype=np.uint8) for s in samples], dtype=np.uint8
-        ).reshape(-1, 32),
-        quality=np.array([s.quality for s in samples], dtype=np.uint8),
-        low_info=np.array([s.low_info for s in samples], dtype=bool),
-        time_base=_fraction_text(time_base),
-        sample_rate=hash_rate,
-    )
+    # A sample moves to the nearest candidate, at most half a candidate gap
+    # away, on either side: select with the interval shortened by one gap.
+    spacing = np.diff(sorted(c.seconds for c in candidates.values()))
+    widest = float(spacing.max()) if spacing.size else 0.0
+    keyframes = _choose_keyframes(boundaries, times, candidates, max_interval - widest)
     return ClipAnalysis(
-        time_base=_fraction_text(time_base),
+        time_base=time_base,
         frame_pts=np.array(pts_list, dtype=np.int64),
         keyframes=keyframes,
         boundaries=boundaries,
-        hashes=hashes,
+        hashes=rows.frame_hashes(time_base, hash_rate),
         errors=errors,
     )
+
+
+def _choose_keyframes(
+    boundaries: list[ShotBoundary],
+    times: list[float],
+    candidates: dict[int, _Candidate],
+    interval: float,
+) -> list[KeyframeResult]:
+    """Select keyframes and give each the thumbnail kept for it (or the nearest one)."""
+    scores = {b.index: b.score for b in boundaries}
+    ordered = np.array(sorted(candidates))
+    chosen: dict[int, KeyframeResult] = {}
+    for choice in select_keyframes(boundaries, times, max(interval, THUMBNAIL_STEP / 2)):
+        index = choice.index
+        if index not in candidates:
+            index = int(ordered[np.argmin(np.abs(ordered - index))])
+        if index in chosen:
+            continue
+        c = candidates[index]
+        reason = choice.reason if index == choice.index else "sample"
+        chosen[index] = KeyframeResult(
+            c.index, c.pts, c.seconds, reason, scores.get(index), c.jpeg, c.phash, c.pdq, c.quality
+        )
+    return [chosen[i] for i in sorted(chosen)]
 
 
 def _fraction_text(value: Fraction) -> str:
@@ -293,18 +277,11 @@ def analyse_still(path: Path) -> ClipAnalysis:
     )
     w, h = thumbnail_size(rgb.shape[1], rgb.shape[0])
     gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (w, h), interpolation=cv2.INTER_AREA)
-    phash, pdq, quality, low = _hash_image(rgb, gray)
-    jpeg = encode_jpeg(rgb)
-    keyframe = KeyframeResult(0, 0, 0.0, "first", None, jpeg, phash, pdq, quality)
-    hashes = FrameHashes(
-        index=np.array([0], dtype=np.int32),
-        pts=np.array([0], dtype=np.int64),
-        seconds=np.array([0.0]),
-        phash=np.array([phash], dtype=np.uint64),
-        pdq=np.frombuffer(pdq, dtype=np.uint8).reshape(1, 32),
-        quality=np.array([quality], dtype=np.uint8),
-        low_info=np.array([low]),
-        time_base="1/1",
-        sample_rate=0.0,
-    )
+    # A still is hashed in colour, as image hashing tools do, so its PDQ
+    # hash can be exchanged as an image hash.
+    rows = _HashRows()
+    row = rows.add(FrameInfo(0, 0, Fraction(1), True), rgb, gray)
+    phash, pdq, quality = rows.phash[row], rows.pdq[row], rows.quality[row]
+    keyframe = KeyframeResult(0, 0, 0.0, "first", None, encode_jpeg(rgb), phash, pdq, quality)
+    hashes = rows.frame_hashes("1/1", 0.0)
     return ClipAnalysis("1/1", np.array([0], dtype=np.int64), [keyframe], [], hashes)
