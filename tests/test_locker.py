@@ -152,12 +152,16 @@ def test_bad_inputs_are_reported_and_the_rest_imported(
         assert session.scalar(select(func.count(StoredFile.id))) == 2
 
 
-def test_damaged_real_clip_imports_with_a_warning(app: App, shared_media: Path) -> None:
-    case = cases.create_case(app, "Real")
-    report = import_paths(app, [shared_media / "opencv" / "Megamind_bugy.avi"], case, analyse=False)
-    [item] = report.items
-    # Partly decodable footage is still evidence: it is preserved, not refused.
-    assert item.status == "imported", item
+def test_damaged_real_clip_imports_with_a_warning(tmp_path: Path, shared_media: Path) -> None:
+    data = tmp_path / "data"
+    run(data, "case", "new", "Real")
+    damaged = shared_media / "opencv" / "Megamind_bugy.avi"
+    code, out, err = run(data, "import", str(damaged))
+    # Partly decodable footage is still evidence: preserved, analysed as far as
+    # it goes, and the damage is reported on one line naming the file.
+    assert code == 0 and "1 imported" in out
+    [line] = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert line.startswith(f"warning: {damaged}: ") and "decoding problem" in line
 
 
 def test_cli_import_summary_and_json(tmp_path: Path, fixture_dir: Path) -> None:
@@ -252,3 +256,27 @@ def test_resolve_case_errors(app: App) -> None:
     cases.create_case(app, "Two", make_current=False)
     with pytest.raises(VerifierError, match="no current case"):
         cases.resolve_case(app, None)
+
+
+def test_cancelled_import_keeps_finished_files_and_discards_the_current_one(
+    app: App, fixture_dir: Path
+) -> None:
+    from verifier.progress import CancelToken, ProgressUpdate
+
+    token = CancelToken()
+    seen: list[ProgressUpdate] = []
+
+    def progress(update: ProgressUpdate) -> None:
+        seen.append(update)
+        # Cancel while the second file is being copied.
+        if update.items_done == 1 and update.done > 0:
+            token.cancel()
+
+    case = cases.create_case(app, "Cancel")
+    files = [fixture_dir / "cut.mp4", fixture_dir / "fade.mp4", fixture_dir / "vfr.mp4"]
+    report = import_paths(app, files, case, analyse=False, progress=progress, cancel=token)
+    assert report.cancelled
+    assert [Path(i.path).name for i in report.items] == ["cut.mp4"]
+    assert len(list(app.store.iter_objects())) == 1 and not list(app.store.tmp.iterdir())
+    assert seen[0].unit == "bytes" and seen[0].items_total == 3
+    assert seen[0].total == sum(f.stat().st_size for f in files)

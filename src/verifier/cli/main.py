@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 
 from verifier import __version__
 from verifier.cli import render
@@ -53,8 +54,12 @@ class VerifierGroup(click.Group):
         try:
             return super().invoke(ctx)
         except VerifierError as exc:
-            render.err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            render.err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # Work in progress was rolled back; what was committed stays intact.
+            render.err.print("interrupted: finished items are kept, the current one was discarded")
+            sys.exit(130)
 
 
 pass_cli = click.make_pass_decorator(CliContext)
@@ -205,8 +210,11 @@ def _print_import_report(report: Any) -> None:
             rows,
         )
     )
-    for item in report.failed:
-        render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
+    for item in report.items:
+        if item.status == "failed":
+            render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
+        for warning in item.warnings:
+            render.err.print(f"warning: {item.path}: {warning}", markup=False, highlight=False)
     render.out.print(
         f"{report.count('imported')} imported, {report.count('already-present')} already present, "
         f"{report.count('failed')} failed, {report.count('skipped')} skipped"
