@@ -24,6 +24,7 @@ from verifier.db.models import Case, Clip, StoredFile
 from verifier.errors import Cancelled, VerifierError
 from verifier.media.probe import MediaInfo, probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
+from verifier.services.analysis import analyse_clip
 from verifier.services.context import App
 from verifier.store import open_source
 
@@ -197,8 +198,6 @@ def import_paths(
             item = ImportItem(str(path), "failed", reason=exc.reason)
         report.items.append(item)
         if analyse and item.status == "imported" and item.clip_id is not None:
-            from verifier.services.analysis import analyse_clip
-
             emit(number, f"analysing {path.name}")
             try:
                 result = analyse_clip(app, item.clip_id, cancel=cancel)
