@@ -205,7 +205,8 @@ def import_paths(
                 report.cancelled = True
                 break
             item.analysis_status = result.status
-            item.warnings.extend(result.warnings)
+            # Analysis probes again and repeats the probe's warnings.
+            item.warnings.extend(w for w in result.warnings if w not in item.warnings)
             if result.status == "failed" and result.error:
                 item.warnings.append(f"analysis failed: {result.error}")
     emit(len(candidates), "done")
