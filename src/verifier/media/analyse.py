@@ -136,14 +136,16 @@ class _HashRows:
         return len(self.index) - 1
 
     def frame_hashes(self, time_base: str, sample_rate: float) -> FrameHashes:
+        """The rows in frame order (boundary frames are hashed late, out of order)."""
+        order = np.argsort(np.array(self.index, dtype=np.int64), kind="stable")
         return FrameHashes(
-            index=np.array(self.index, dtype=np.int32),
-            pts=np.array(self.pts, dtype=np.int64),
-            seconds=np.array(self.seconds, dtype=np.float64),
-            phash=np.array(self.phash, dtype=np.uint64),
-            pdq=np.frombuffer(b"".join(self.pdq), dtype=np.uint8).reshape(-1, 32),
-            quality=np.array(self.quality, dtype=np.uint8),
-            low_info=np.array(self.low_info, dtype=bool),
+            index=np.array(self.index, dtype=np.int32)[order],
+            pts=np.array(self.pts, dtype=np.int64)[order],
+            seconds=np.array(self.seconds, dtype=np.float64)[order],
+            phash=np.array(self.phash, dtype=np.uint64)[order],
+            pdq=np.frombuffer(b"".join(self.pdq), dtype=np.uint8).reshape(-1, 32)[order],
+            quality=np.array(self.quality, dtype=np.uint8)[order],
+            low_info=np.array(self.low_info, dtype=bool)[order],
             time_base=time_base,
             sample_rate=sample_rate,
         )
