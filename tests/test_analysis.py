@@ -17,7 +17,7 @@ from verifier.db.models import Clip, CustodyEvent, FrameHashSet, Keyframe, Store
 from verifier.hashing.frames import FrameHashes, pdq256, phash64
 from verifier.media.decode import VideoDecoder
 from verifier.services import cases
-from verifier.services.analysis import unpack_frame_index
+from verifier.services.analysis import HASH_ALGORITHM, unpack_frame_index
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
 from verifier.services.importing import import_paths
@@ -56,7 +56,14 @@ def test_hard_cut_clip(app: App, fixture_dir: Path) -> None:
         assert len(k["phash"]) == 16 and len(k["pdq"]) == 64 and 0 <= k["pdq_quality"] <= 100
         assert k["thumbnail_sha256"]
     with app.db.read() as session:
-        [hash_set] = session.scalars(select(FrameHashSet)).all()
+        [hash_set] = session.scalars(
+            select(FrameHashSet).where(FrameHashSet.algorithm == HASH_ALGORITHM)
+        ).all()
+        variants = session.scalars(
+            select(FrameHashSet.algorithm).where(FrameHashSet.algorithm != HASH_ALGORITHM)
+        ).all()
+        views = ("center", "content", "mirrored")
+        assert sorted(variants) == [f"{HASH_ALGORITHM}/{v}" for v in views]
         hashes = FrameHashes.from_bytes(hash_set.data)
         clip = session.get(Clip, shown["id"])
         assert clip is not None and clip.frame_index is not None
@@ -66,8 +73,8 @@ def test_hard_cut_clip(app: App, fixture_dir: Path) -> None:
     assert hashes.seconds[0] == 0.0 and np.diff(hashes.seconds).max() <= 0.2 + 1e-9
     assert not hashes.low_info.any()
     assert len(pts) == 100 and np.all(np.diff(pts) > 0)
-    event = shown["custody"][-1]
-    assert event["action"] == "analyse" and event["details"]["status"] == "ok"
+    [event] = [e for e in shown["custody"] if e["action"] == "analyse"]
+    assert event["details"]["status"] == "ok"
     assert event["details"]["shot_boundaries"] == 1
 
 
@@ -171,7 +178,11 @@ GOLDEN_FRAME_PNG = (
 def test_near_black_clip_is_low_information(app: App, fixture_dir: Path) -> None:
     shown = import_one(app, fixture_dir / "black.mp4")
     with app.db.read() as session:
-        hash_set = session.scalar(select(FrameHashSet).where(FrameHashSet.clip_id == shown["id"]))
+        hash_set = session.scalar(
+            select(FrameHashSet).where(
+                FrameHashSet.clip_id == shown["id"], FrameHashSet.algorithm == HASH_ALGORITHM
+            )
+        )
         assert hash_set is not None
         assert FrameHashes.from_bytes(hash_set.data).low_info.all()
 
@@ -226,7 +237,8 @@ def test_reanalysis_replaces_results_and_is_logged(tmp_path: Path, fixture_dir: 
     assert res["status"] == "ok" and res["cuts"] == 1
     result = runner.invoke(cli, [*base, "show", "1", "--json"])
     shown = json.loads(result.stdout)
-    assert [e["action"] for e in shown["custody"]] == ["import", "analyse", "analyse"]
+    actions = [e["action"] for e in shown["custody"]]
+    assert actions == ["import", "analyse", "match", "analyse", "match"]
     assert len(shown["edit_points"]) == 1
     text = runner.invoke(cli, [*base, "show", "1"]).stdout
     assert "Edit points" in text and "cut at frame 50" in text and "25/1" in text

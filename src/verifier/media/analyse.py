@@ -38,6 +38,7 @@ from PIL import Image, ImageOps
 
 from verifier.errors import VerifierError
 from verifier.hashing.frames import FrameHashes, is_low_information, pdq256, phash64
+from verifier.hashing.normalise import VARIANTS, variant_images
 from verifier.media.decode import DecodedFrame, FrameInfo, VideoDecoder
 from verifier.media.shots import ShotBoundary, ShotDetector, select_keyframes, thumbnail_size
 from verifier.progress import CancelToken
@@ -81,6 +82,8 @@ class ClipAnalysis:
     boundaries: list[ShotBoundary]
     hashes: FrameHashes
     errors: list[str] = field(default_factory=list)
+    # The same sampled frames hashed as normalised views (see hashing.normalise).
+    variants: dict[str, FrameHashes] = field(default_factory=dict)
 
     @property
     def frame_count(self) -> int:
@@ -125,13 +128,17 @@ class _HashRows:
     def add(self, info: FrameInfo, hash_gray: np.ndarray, small_gray: np.ndarray) -> int:
         """Hash one frame; return its row."""
         pdq, quality = pdq256(hash_gray)
+        low = is_low_information(small_gray, quality)
+        return self.append(info, phash64(hash_gray), pdq, quality, low)
+
+    def append(self, info: FrameInfo, phash: int, pdq: bytes, quality: int, low: bool) -> int:
         self.index.append(info.index)
         self.pts.append(info.pts)
         self.seconds.append(float(info.seconds))
-        self.phash.append(phash64(hash_gray))
+        self.phash.append(phash)
         self.pdq.append(pdq)
         self.quality.append(quality)
-        self.low_info.append(is_low_information(small_gray, quality))
+        self.low_info.append(low)
         self.row_of[info.index] = len(self.index) - 1
         return len(self.index) - 1
 
@@ -151,6 +158,31 @@ class _HashRows:
         )
 
 
+class _VariantRows:
+    """The frame's own hashes plus those of its normalised views, row for row."""
+
+    def __init__(self) -> None:
+        self.full = _HashRows()
+        self.views = {name: _HashRows() for name in VARIANTS}
+
+    def add(self, info: FrameInfo, hash_gray: np.ndarray, small_gray: np.ndarray) -> int:
+        row = self.full.add(info, hash_gray, small_gray)
+        low = self.full.low_info[row]
+        for name, image in variant_images(hash_gray).items():
+            rows = self.views[name]
+            if image is None:  # nothing to remove: the view is the frame itself
+                f = self.full
+                rows.append(info, f.phash[row], f.pdq[row], f.quality[row], low)
+            else:
+                pdq, quality = pdq256(image)
+                rows.append(info, phash64(image), pdq, quality, low)
+        return row
+
+    def variants(self, time_base: str, sample_rate: float) -> dict[str, FrameHashes]:
+        views = self.views.items()
+        return {name: rows.frame_hashes(time_base, sample_rate) for name, rows in views}
+
+
 def analyse_video(
     path: Path,
     *,
@@ -168,7 +200,8 @@ def analyse_video(
         recent: collections.deque[tuple[DecodedFrame, np.ndarray]] = collections.deque(
             maxlen=detector.lag_frames + 2
         )
-        rows = _HashRows()
+        all_rows = _VariantRows()
+        rows = all_rows.full
         candidates: dict[int, _Candidate] = {}
         boundaries: list[ShotBoundary] = []
         times: list[float] = []
@@ -179,7 +212,7 @@ def analyse_video(
         def candidate(frame: DecodedFrame, small_gray: np.ndarray, row: int | None) -> None:
             """Keep a colour thumbnail and the hashes of a possible keyframe."""
             if row is None:
-                row = rows.add(frame.info, frame.gray(*hash_size), small_gray)
+                row = all_rows.add(frame.info, frame.gray(*hash_size), small_gray)
             candidates[frame.info.index] = _Candidate(
                 frame.info.index, frame.info.pts, float(frame.info.seconds),
                 encode_jpeg(frame.rgb(HASH_IMAGE_SIDE)),
@@ -201,7 +234,7 @@ def analyse_video(
             small_gray = frame.gray(*small_size)
             recent.append((frame, small_gray))
             if seconds + 1e-9 >= next_sample:
-                row = rows.add(info, frame.gray(*hash_size), small_gray)
+                row = all_rows.add(info, frame.gray(*hash_size), small_gray)
                 if seconds - last_candidate >= THUMBNAIL_STEP - step / 2:
                     candidate(frame, small_gray, row)
                     last_candidate = seconds
@@ -227,6 +260,7 @@ def analyse_video(
         keyframes=keyframes,
         boundaries=boundaries,
         hashes=rows.frame_hashes(time_base, hash_rate),
+        variants=all_rows.variants(time_base, hash_rate),
         errors=errors,
     )
 
@@ -281,9 +315,21 @@ def analyse_still(path: Path) -> ClipAnalysis:
     gray = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (w, h), interpolation=cv2.INTER_AREA)
     # A still is hashed in colour, as image hashing tools do, so its PDQ
     # hash can be exchanged as an image hash.
-    rows = _HashRows()
-    row = rows.add(FrameInfo(0, 0, Fraction(1), True), rgb, gray)
+    all_rows = _VariantRows()
+    info = FrameInfo(0, 0, Fraction(1), True)
+    rows = all_rows.full
+    row = rows.add(info, rgb, gray)
+    for name, image in variant_images(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)).items():
+        view = all_rows.views[name]
+        if image is None:
+            view.append(info, rows.phash[row], rows.pdq[row], rows.quality[row], rows.low_info[row])
+        else:
+            pdq, quality = pdq256(image)
+            view.append(info, phash64(image), pdq, quality, rows.low_info[row])
     phash, pdq, quality = rows.phash[row], rows.pdq[row], rows.quality[row]
     keyframe = KeyframeResult(0, 0, 0.0, "first", None, encode_jpeg(rgb), phash, pdq, quality)
     hashes = rows.frame_hashes("1/1", 0.0)
-    return ClipAnalysis("1/1", np.array([0], dtype=np.int64), [keyframe], [], hashes)
+    return ClipAnalysis(
+        "1/1", np.array([0], dtype=np.int64), [keyframe], [], hashes,
+        variants=all_rows.variants("1/1", 0.0),
+    )  # fmt: skip

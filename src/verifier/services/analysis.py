@@ -30,6 +30,11 @@ from verifier.services.context import App
 HASH_ALGORITHM = "phash64+pdq256"
 
 
+def hash_algorithm(variant: str) -> str:
+    """Name of a stored hash set: the frame itself ("") or a normalised view."""
+    return f"{HASH_ALGORITHM}/{variant}" if variant else HASH_ALGORITHM
+
+
 @dataclass
 class AnalysisResult:
     clip_id: int
@@ -162,15 +167,16 @@ def analyse_clip(
                         pdq_quality=k.pdq_quality,
                     )
                 )
-            session.add(
-                FrameHashSet(
-                    clip_id=clip_id,
-                    algorithm=HASH_ALGORITHM,
-                    sample_rate=analysis.hashes.sample_rate,
-                    count=len(analysis.hashes),
-                    data=analysis.hashes.to_bytes(),
+            for name, hashes in [("", analysis.hashes), *analysis.variants.items()]:
+                session.add(
+                    FrameHashSet(
+                        clip_id=clip_id,
+                        algorithm=hash_algorithm(name),
+                        sample_rate=hashes.sample_rate,
+                        count=len(hashes),
+                        data=hashes.to_bytes(),
+                    )
                 )
-            )
             clip.frame_index = pack_frame_index(analysis.frame_pts)
             clip.frame_count = analysis.frame_count if clip.media_kind == "video" else None
             result.keyframes = len(analysis.keyframes)

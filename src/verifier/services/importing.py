@@ -26,6 +26,7 @@ from verifier.media.probe import MediaInfo, probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.analysis import analyse_clip
 from verifier.services.context import App
+from verifier.services.matching import match_clip
 from verifier.store import open_source
 
 # Files met while walking a folder that are never evidence themselves
@@ -67,6 +68,7 @@ class ImportItem:
     new_in_store: bool = False
     warnings: list[str] = field(default_factory=list)
     analysis_status: str | None = None
+    matches: int | None = None  # relations found to other clips of the library
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -209,6 +211,9 @@ def import_paths(
             item.warnings.extend(w for w in result.warnings if w not in item.warnings)
             if result.status == "failed" and result.error:
                 item.warnings.append(f"analysis failed: {result.error}")
+            else:
+                emit(number, f"matching {path.name}")
+                item.matches = match_clip(app, item.clip_id)
     emit(len(candidates), "done")
     return report
 
