@@ -251,7 +251,7 @@ PATTERNS = [
 UNRELATED = ["doorknob-hd-no-bar.mp4", "test-padded-dimensions.mp4"]
 _BARS = (
     "full-frame hashes of the HD original vs an SD copy with letterbox bars differ by 72-114 "
-    "bits; expected to match once the analysis adds bar-removal/crop variants"
+    "bits; the bars-removed view finds them (tests/test_matching.py)"
 )
 # With full-frame hashes only the HD pair and the three SD (barred) copies find each other.
 PATTERN_PAIRS = [
