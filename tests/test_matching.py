@@ -152,12 +152,6 @@ PATTERNS = [
     "pattern-sd-with-large-logo-bar.mp4",
 ]
 UNRELATED = ["doorknob-hd-no-bar.mp4", "test-padded-dimensions.mp4"]
-# Full-frame PDQ of the large-logo copy against the longer re-recording is
-# 60-98 bits at the true alignment: beyond what the matcher accepts.
-KNOWN_MISSES = {
-    ("pattern-longer-no-bar.mp4", "pattern-sd-with-large-logo-bar.mp4"),
-    ("pattern-sd-with-large-logo-bar.mp4", "pattern-longer-no-bar.mp4"),
-}
 
 
 @pytest.fixture(scope="session")
@@ -174,17 +168,7 @@ def real_views() -> dict[str, tuple[dict, float]]:
     return out
 
 
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [
-        pytest.param(a, b, marks=pytest.mark.xfail(strict=True, reason="large logo + longer"))
-        if (a, b) in KNOWN_MISSES
-        else (a, b)
-        for a in PATTERNS
-        for b in PATTERNS
-        if a != b
-    ],
-)
+@pytest.mark.parametrize(("a", "b"), [(a, b) for a in PATTERNS for b in PATTERNS if a != b])
 def test_real_reuploads_match_through_normalised_views(real_views, a: str, b: str) -> None:  # type: ignore[no-untyped-def]
     from verifier.services.matching import best_match
 

@@ -166,6 +166,15 @@ class MatchParams:
 
     True pairs measured at 0-16, unrelated clips at 18-42 and random hashes at
     32 (sd 4); 24 only removes pairs that PDQ let through by accident."""
+    strong_phash_threshold: int = 10
+    """A pair whose pHash is this close is a candidate even with PDQ up to
+    :attr:`strong_phash_pdq`: a large overlaid logo moves PDQ (60-98 bits on the
+    large-logo sample against the re-recording) more than pHash (10-12). Random
+    pHashes are 32 +- 4 apart and unrelated clips measured >= 18, so 10 is 5.5 sd
+    from chance; the time alignment still has to agree."""
+    strong_phash_pdq: int = 96
+    """PDQ ceiling for :attr:`strong_phash_threshold` pairs (unrelated clips: >= 94
+    only together with pHash far above 10)."""
     extend_pdq_threshold: int = 80
     """Looser PDQ threshold for pairs that lie on an alignment already verified with
     :attr:`pdq_threshold` and that are distinctive. Fast-changing content sampled at
@@ -451,6 +460,7 @@ def _align(a: _Side, b: _Side, params: MatchParams) -> _Alignment | None:
     d = hamming256(a.pdq[:, None, :], b.pdq[None, :, :])
     p = hamming64(a.phash[:, None], b.phash[None, :])
     cand = (d <= params.pdq_threshold) & (p <= params.phash_threshold)
+    cand |= (p <= params.strong_phash_threshold) & (d <= params.strong_phash_pdq)
     if int(cand.sum()) < params.min_pairs:
         return None
     distinct = _distinct(d, a.seconds, b.seconds, params)
@@ -460,7 +470,9 @@ def _align(a: _Side, b: _Side, params: MatchParams) -> _Alignment | None:
     extended = cand | (
         distinct & (d <= params.extend_pdq_threshold) & (p <= params.extend_phash_threshold)
     )
-    closeness = 1.0 - d / float(params.pdq_threshold)
+    closeness = np.maximum(
+        1.0 - d / float(params.pdq_threshold), 1.0 - p / float(params.phash_threshold)
+    )
     step = max(a.step, b.step)
     best: _Alignment | None = None
     best_rank = 0.0
