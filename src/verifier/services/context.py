@@ -6,8 +6,9 @@ functions; nothing else holds global state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
+from typing import Any
 
 from verifier.config import Settings, load_settings
 from verifier.db.engine import Database, open_database
@@ -19,6 +20,9 @@ class App:
     settings: Settings
     db: Database
     store: EvidenceStore
+    # Per-application derived state that services rebuild from the database
+    # (e.g. the frame-hash index); never the source of truth.
+    caches: dict[str, Any] = field(default_factory=dict)
 
     @property
     def analyst(self) -> str:

@@ -47,11 +47,12 @@ class _IndexState:
     versions: dict[int, int] = field(default_factory=dict)  # index key -> hash set id
 
 
-_STATE: dict[int, _IndexState] = {}
-
-
 def _state(app: App) -> _IndexState:
-    return _STATE.setdefault(id(app), _IndexState())
+    """The index belongs to the opened application (one database, one process)."""
+    state = app.caches.get("frame-hash-index")
+    if not isinstance(state, _IndexState):
+        state = app.caches["frame-hash-index"] = _IndexState()
+    return state
 
 
 def _key(clip_id: int, view: str) -> int:
