@@ -636,11 +636,24 @@ def _print_case_summary(app: App, case: Any) -> None:
             ],
         )
     )
+    from verifier.services.matching import clusters
+
+    for group in clusters(app, case):
+        names = ", ".join(m["name"] for m in group["members"])
+        render.out.print(
+            f"Same footage (cluster {group['cluster']}, {len(group['relations'])} relations): "
+            f"{names}",
+            markup=False,
+            highlight=False,
+        )
     total = sum(r["duration"] or 0 for r in rows)
     render.out.print(
         f"Data folder: {app.settings.data_dir}   total footage: {render.human_duration(total)}"
     )
-    render.out.print("Next: `verifier show CLIP`, `verifier log`, `verifier verify`.")
+    render.out.print(
+        "Next: `verifier show CLIP`, `verifier matches --explain`, `verifier log`,"
+        " `verifier verify`."
+    )
 
 
 def main() -> None:
