@@ -123,6 +123,17 @@ def print_clip(data: dict[str, Any]) -> None:
         else:
             render.out.print("  none detected (a single continuous shot)")
 
+    _heading(f"Matches ({len(data.get('matches', []))})")
+    for r in data.get("matches", []):
+        b = r["clip_b"]
+        mirrored = ", mirrored" if r["transform"].get("mirrored") else ""
+        render.out.print(
+            f"  {r['relation']:<15} #{b['id']} {b['name']} (case {b.get('case')})  "
+            f"score {r['score']:.2f}  offset {r.get('offset', 0):+.2f}s{mirrored}",
+            markup=False,
+            highlight=False,
+        )
+
     _heading(f"Appearances ({len(data['appearances'])})")
     for a in data["appearances"]:
         render.out.print(

@@ -177,4 +177,7 @@ def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[st
                 "custody": custody_for_clip(session, clip),
             }
         )
-        return row
+    from verifier.services.matching import list_matches
+
+    row["matches"] = list_matches(app, clip_id=row["id"])
+    return row
