@@ -498,7 +498,7 @@ def vpdq_pair(hashes: dict[str, np.ndarray], a: Clip, b: Clip) -> Found:
     share_a = 100.0 * close.any(axis=1).mean()
     share_b = 100.0 * close.any(axis=0).mean()
     best = max(share_a, share_b)
-    return Found(best >= VPDQ_MATCH_PERCENT, round(best / 100.0, 4))
+    return Found(bool(best >= VPDQ_MATCH_PERCENT), round(float(best) / 100.0, 4))
 
 
 # --------------------------------------------------------------------------- scoring
