@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from verifier.db.models import Appearance, Case, Clip, CustodyEvent, StoredFile
 from verifier.errors import VerifierError
 from verifier.services.context import App
+from verifier.services.matching import list_matches
 
 
 def find_clip(session: Session, ref: str | int, case: Case | None = None) -> Clip:
@@ -177,7 +178,5 @@ def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[st
                 "custody": custody_for_clip(session, clip),
             }
         )
-    from verifier.services.matching import list_matches
-
     row["matches"] = list_matches(app, clip_id=row["id"])
     return row

@@ -27,8 +27,10 @@ from verifier.errors import VerifierError
 from verifier.hashing.frames import FrameHashes
 from verifier.hashing.index import FrameHashIndex
 from verifier.hashing.match import Match, match_clips
+from verifier.media.analyse import analyse_video
 from verifier.services.analysis import HASH_ALGORITHM, hash_algorithm
 from verifier.services.context import App
+from verifier.store import open_source, sha256_file
 
 MAX_CANDIDATES = 50
 """Clips aligned per query, the ones sharing the most frames first."""
@@ -299,9 +301,6 @@ def clusters(app: App, case: Case | None = None) -> list[dict[str, Any]]:
 
 def match_file(app: App, path: Path) -> list[dict[str, Any]]:
     """Check a file that is not imported against the library; nothing is stored."""
-    from verifier.media.analyse import analyse_video
-    from verifier.store import open_source, sha256_file
-
     open_source(path)
     sha = sha256_file(path)
     analysis = analyse_video(path)
