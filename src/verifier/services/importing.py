@@ -27,6 +27,11 @@ from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_
 from verifier.services.analysis import analyse_clip
 from verifier.services.context import App
 from verifier.services.matching import match_clip
+from verifier.services.provenance import attach_records
+from verifier.sources import AppearanceRecord, SidecarProblem
+from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
+from verifier.sources.telegram import is_telegram_export, read_telegram_export
+from verifier.sources.ytdlp import read_ytdlp_sidecar, sidecar_for
 from verifier.store import open_source
 
 # Files met while walking a folder that are never evidence themselves
@@ -69,6 +74,7 @@ class ImportItem:
     warnings: list[str] = field(default_factory=list)
     analysis_status: str | None = None
     matches: int | None = None  # relations found to other clips of the library
+    appearances: int = 0  # appearances recorded from sidecars
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -79,6 +85,7 @@ class ImportReport:
     case: str
     items: list[ImportItem] = field(default_factory=list)
     cancelled: bool = False
+    unavailable_posts: int = 0  # posts recorded without their (not downloaded) media
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -91,6 +98,7 @@ class ImportReport:
         return {
             "case": self.case,
             "cancelled": self.cancelled,
+            "unavailable_posts": self.unavailable_posts,
             "summary": {
                 status: self.count(status)
                 for status in ("imported", "already-present", "failed", "skipped")
@@ -100,7 +108,13 @@ class ImportReport:
 
 
 def _is_ancillary(path: Path) -> bool:
-    return path.suffix.lower() in ANCILLARY_SUFFIXES or path.name.lower() in ANCILLARY_NAMES
+    name = path.name.lower()
+    # Telegram Desktop writes "<video>_thumb.jpg" previews next to exported videos.
+    return (
+        path.suffix.lower() in ANCILLARY_SUFFIXES
+        or name in ANCILLARY_NAMES
+        or name.endswith("_thumb.jpg")
+    )
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
@@ -123,6 +137,47 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
                         yield root_path / name, False
         else:
             yield path, True
+
+
+@dataclass
+class Sidecars:
+    """Appearances read from the sidecars of an import, by the media file they describe."""
+
+    by_media: dict[Path, list[AppearanceRecord]] = field(default_factory=dict)
+    without_media: list[AppearanceRecord] = field(default_factory=list)
+    problems: list[SidecarProblem] = field(default_factory=list)
+
+    def add(self, item: AppearanceRecord | SidecarProblem) -> None:
+        if isinstance(item, SidecarProblem):
+            self.problems.append(item)
+        elif item.media_path is not None and item.media_available:
+            self.by_media.setdefault(item.media_path.resolve(), []).append(item)
+        else:
+            self.without_media.append(item)
+
+
+def read_sidecars(paths: Iterable[Path]) -> Sidecars:
+    """Find and read the sidecars among the inputs (folders are searched)."""
+    found = Sidecars()
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                folder = Path(root)
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                if "result.json" in files and is_telegram_export(folder):
+                    for item in read_telegram_export(folder):
+                        found.add(item)
+                for name in sorted(files):
+                    if name.endswith(".info.json"):
+                        found.add(read_ytdlp_sidecar(folder / name))
+                    elif name.lower() in MANIFEST_NAMES:
+                        for item in read_manifest(folder / name):
+                            found.add(item)
+        elif path.is_file():
+            sidecar = sidecar_for(path)
+            if sidecar is not None:
+                found.add(read_ytdlp_sidecar(sidecar))
+    return found
 
 
 def _mime_type(name: str, info: MediaInfo) -> str | None:
@@ -151,7 +206,12 @@ def import_paths(
     """Import files and folders into a case; never stops at a bad file."""
     cancel = cancel or CancelToken()
     report = ImportReport(case=case.name)
-    candidates: list[tuple[Path, bool]] = list(expand_paths(Path(p) for p in paths))
+    inputs = [Path(p) for p in paths]
+    sidecars = read_sidecars(inputs)
+    for problem in sidecars.problems:
+        where = f" ({problem.entry})" if problem.entry else ""
+        report.items.append(ImportItem(str(problem.path), "failed", reason=problem.reason + where))
+    candidates: list[tuple[Path, bool]] = list(expand_paths(inputs))
     total_bytes = sum(_size_or_zero(path) for path, _ in candidates)
     done_bytes = 0
     total_files = len(candidates)
@@ -199,6 +259,11 @@ def import_paths(
         except VerifierError as exc:
             item = ImportItem(str(path), "failed", reason=exc.reason)
         report.items.append(item)
+        if item.clip_id is not None:
+            # Imported, so the path resolves (no broken link or loop here).
+            records = sidecars.by_media.get(path.resolve(), [])
+            if records:
+                item.appearances = attach_records(app, case, item.clip_id, records)
         if analyse and item.status == "imported" and item.clip_id is not None:
             emit(number, f"analysing {path.name}")
             try:
@@ -214,6 +279,9 @@ def import_paths(
             else:
                 emit(number, f"matching {path.name}")
                 item.matches = match_clip(app, item.clip_id)
+    if sidecars.without_media and not report.cancelled:
+        # Posts whose media was not downloaded still happened: keep them.
+        report.unavailable_posts = attach_records(app, case, None, sidecars.without_media)
     emit(len(candidates), "done")
     return report
 

@@ -1,0 +1,310 @@
+"""Provenance: where each clip appeared, and which post came first.
+
+Appearances come from sidecars met during import (yt-dlp ``.info.json``,
+Telegram Desktop exports, manifests) or are entered by hand. Every addition,
+edit and deletion is a custody event that keeps the values involved, so the
+log shows what was asserted and what was withdrawn. The timeline of a clip
+covers the clip and every clip matched to it (the same footage), sorted by
+the earliest moment each post can have been made, with the precision of each
+time kept honest: a date-only entry is a whole day, not midnight.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from verifier import audit
+from verifier.db.models import Appearance, Case, Clip
+from verifier.errors import VerifierError
+from verifier.services.clips import find_clip
+from verifier.services.context import App
+from verifier.services.matching import list_matches
+from verifier.sources import AppearanceRecord
+
+PRECISION_SPAN = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "date": timedelta(days=1),
+}
+EDITABLE = ("platform", "url", "channel", "channel_id", "post_id", "posted_at", "caption",
+            "forwarded_from")  # fmt: skip
+
+
+def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
+    """A user-typed posting time: ISO 8601 with an offset, or a date.
+
+    A date and time without an offset is refused: guessing the zone of a
+    posting time is how a timeline goes wrong.
+    """
+    if text is None or not text.strip():
+        return None, "unknown"
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+            return day, "date"
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise VerifierError(
+            f"cannot read the posting time {value!r}: use 2025-03-13T09:41:00Z, "
+            "2025-03-13T11:41:00+02:00 or 2025-03-13"
+        ) from exc
+    if moment.tzinfo is None:
+        raise VerifierError(
+            f"the posting time {value!r} has no UTC offset: add Z or +HH:MM so it cannot be misread"
+        )
+    precision = "second" if ":" in value[14:] or moment.second else "minute"
+    return moment.astimezone(UTC), precision
+
+
+def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(raw, default=str, ensure_ascii=False))
+
+
+def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "clip": None
+        if clip is None
+        else {"id": clip.id, "name": clip.name, "sha256": clip.file.sha256},
+        "platform": a.platform,
+        "url": a.url,
+        "channel": a.channel,
+        "channel_id": a.channel_id,
+        "channel_url": a.channel_url,
+        "post_id": a.post_id,
+        "posted_at": a.posted_at.isoformat() if a.posted_at else None,
+        "posted_at_text": a.posted_at_text,
+        "posted_at_precision": a.posted_at_precision,
+        "collected_at": a.collected_at.isoformat() if a.collected_at else None,
+        "caption": a.caption,
+        "forwarded_from": a.forwarded_from,
+        "media_available": a.media_available,
+        "source": a.source,
+    }
+
+
+def _same_post(session: Session, case_id: int, clip_id: int | None,
+               rec: AppearanceRecord) -> Appearance | None:  # fmt: skip
+    query = select(Appearance).where(
+        Appearance.case_id == case_id,
+        Appearance.platform == rec.platform,
+        Appearance.source == rec.source,
+    )
+    query = query.where(Appearance.clip_id == clip_id if clip_id else Appearance.clip_id.is_(None))
+    if rec.url:
+        query = query.where(Appearance.url == rec.url)
+    elif rec.post_id:
+        query = query.where(Appearance.post_id == rec.post_id,
+                            Appearance.channel_id == rec.channel_id)  # fmt: skip
+    else:
+        return None
+    return session.scalar(query.limit(1))
+
+
+def record_appearance(
+    app: App, session: Session, case_id: int, clip_id: int | None, rec: AppearanceRecord
+) -> Appearance | None:
+    """Store one appearance (in the caller's transaction); None if already recorded."""
+    if _same_post(session, case_id, clip_id, rec) is not None:
+        return None
+    appearance = Appearance(
+        clip_id=clip_id,
+        case_id=case_id,
+        platform=rec.platform,
+        url=rec.url,
+        channel=rec.channel,
+        channel_id=rec.channel_id,
+        channel_url=rec.channel_url,
+        post_id=rec.post_id,
+        posted_at=rec.posted_at,
+        posted_at_text=rec.posted_at_text,
+        posted_at_precision=rec.posted_at_precision,
+        collected_at=rec.collected_at,
+        caption=rec.caption,
+        forwarded_from=rec.forwarded_from,
+        media_available=rec.media_available and clip_id is not None,
+        source=rec.source,
+        raw_sidecar=_json_safe(
+            {**rec.raw, "_sidecar": str(rec.sidecar_path or ""), "_warnings": list(rec.warnings)}
+        ),
+        created_by=app.analyst,
+    )
+    session.add(appearance)
+    session.flush()
+    audit.record(
+        session,
+        actor=app.analyst,
+        action="appearance.add",
+        target_type="appearance",
+        target_id=appearance.id,
+        case_id=case_id,
+        details={
+            **appearance_json(appearance),
+            "clip_id": clip_id,
+            "sidecar": str(rec.sidecar_path) if rec.sidecar_path else None,
+        },
+    )
+    return appearance
+
+
+def attach_records(
+    app: App, case: Case, clip_id: int | None, records: Iterable[AppearanceRecord]
+) -> int:
+    """Record the appearances read from sidecars for one clip (or none); return how many."""
+    added = 0
+    with app.db.write() as session:
+        for rec in records:
+            if record_appearance(app, session, case.id, clip_id, rec) is not None:
+                added += 1
+    return added
+
+
+def add_appearance(
+    app: App, clip_ref: str, *, case: Case | None = None, url: str | None = None,
+    platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
+    caption: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """An appearance entered by hand (logged)."""
+    if not url and not platform:
+        raise VerifierError("an appearance needs at least --url or --platform")
+    moment, precision = parse_posted_at(posted_at)
+    with app.db.write() as session:
+        clip = find_clip(session, clip_ref, case)
+        rec = AppearanceRecord(
+            platform=(platform or _platform_from_url(url) or "unknown").lower(),
+            source="manual", url=url, channel=channel, posted_at=moment,
+            posted_at_text=posted_at, posted_at_precision=precision, caption=caption,
+        )  # fmt: skip
+        appearance = record_appearance(app, session, clip.case_id, clip.id, rec)
+        if appearance is None:
+            raise VerifierError(f"clip #{clip.id} already has an appearance at {url}")
+        return appearance_json(appearance, clip)
+
+
+def _platform_from_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    host = url.split("//", 1)[-1].split("/", 1)[0].lower().removeprefix("www.")
+    table = {"t.me": "telegram", "youtube.com": "youtube", "youtu.be": "youtube",
+             "x.com": "x", "twitter.com": "x", "tiktok.com": "tiktok",
+             "instagram.com": "instagram", "facebook.com": "facebook", "vk.com": "vk"}  # fmt: skip
+    return table.get(host, host or None)
+
+
+def edit_appearance(app: App, appearance_id: int, **changes: str | None) -> dict[str, Any]:
+    """Change fields of an appearance; the log keeps the old and new values."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise VerifierError(f"cannot edit {', '.join(sorted(unknown))}")
+    with app.db.write() as session:
+        appearance = session.get(Appearance, appearance_id)
+        if appearance is None:
+            raise VerifierError(f"no appearance with id {appearance_id}")
+        before = appearance_json(appearance)
+        for name, value in changes.items():
+            if value is None:
+                continue
+            if name == "posted_at":
+                moment, precision = parse_posted_at(value)
+                appearance.posted_at, appearance.posted_at_precision = moment, precision
+                appearance.posted_at_text = value
+            else:
+                setattr(appearance, name, value)
+        appearance.source = appearance.source if appearance.source == "manual" else "edited"
+        after = appearance_json(appearance)
+        audit.record(
+            session, actor=app.analyst, action="appearance.edit", target_type="appearance",
+            target_id=appearance.id, case_id=appearance.case_id,
+            details={"before": before, "after": after},
+        )  # fmt: skip
+        clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
+        return appearance_json(appearance, clip)
+
+
+def delete_appearance(app: App, appearance_id: int) -> None:
+    """Withdraw an appearance; the log keeps what it said."""
+    with app.db.write() as session:
+        appearance = session.get(Appearance, appearance_id)
+        if appearance is None:
+            raise VerifierError(f"no appearance with id {appearance_id}")
+        audit.record(
+            session, actor=app.analyst, action="appearance.delete", target_type="appearance",
+            target_id=appearance.id, case_id=appearance.case_id,
+            details={"deleted": appearance_json(appearance)},
+        )  # fmt: skip
+        session.delete(appearance)
+
+
+@dataclass
+class Timeline:
+    clips: list[dict[str, Any]]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"clips": self.clips, "appearances": self.entries}
+
+
+def _bounds(a: Appearance) -> tuple[datetime, datetime] | None:
+    if a.posted_at is None:
+        return None
+    return a.posted_at, a.posted_at + PRECISION_SPAN.get(a.posted_at_precision, timedelta(0))
+
+
+def timeline(app: App, clip_ids: list[int]) -> Timeline:
+    """Appearances of the given clips, earliest first, the first seen marked."""
+    with app.db.read() as session:
+        clips = {c.id: c for c in session.scalars(select(Clip).where(Clip.id.in_(clip_ids)))}
+        rows = list(session.scalars(select(Appearance).where(Appearance.clip_id.in_(clip_ids))))
+        latest = datetime.max.replace(tzinfo=UTC)
+        rows.sort(key=lambda a: (a.posted_at is None, a.posted_at or latest, a.id))
+        entries = [appearance_json(a, clips.get(a.clip_id or -1)) for a in rows]
+        dated = [(a, e) for a, e in zip(rows, entries, strict=True) if a.posted_at is not None]
+        if dated:
+            first, entry = dated[0]
+            entry["first_seen"] = True
+            _lo, hi = _bounds(first) or (first.posted_at, first.posted_at)
+            rivals = [e["id"] for a, e in dated[1:] if (b := _bounds(a)) and b[0] < hi]
+            if rivals:
+                entry["first_seen_note"] = (
+                    "order uncertain: appearance(s) "
+                    + ", ".join(f"#{r}" for r in rivals)
+                    + " may be as early, given the precision of their times"
+                )
+        clip_list = [{"id": c.id, "name": c.name, "sha256": c.file.sha256}
+                     for c in sorted(clips.values(), key=lambda c: c.id)]  # fmt: skip
+    return Timeline(clip_list, entries)
+
+
+def provenance_for_clip(app: App, clip_ref: str, case: Case | None = None) -> Timeline:
+    """The clip and every clip matched to it (same footage), all their appearances."""
+    with app.db.read() as session:
+        clip_id = find_clip(session, clip_ref, case).id
+    related = {clip_id}
+    frontier = [clip_id]
+    while frontier:  # follow relations transitively: the whole group of same footage
+        current = frontier.pop()
+        for r in list_matches(app, clip_id=current):
+            other = r["clip_b"]["id"]
+            if other not in related:
+                related.add(other)
+                frontier.append(other)
+    return timeline(app, sorted(related))
+
+
+def unavailable_posts(app: App, case: Case) -> list[dict[str, Any]]:
+    """Posts recorded without their media (not downloaded), so the timeline is complete."""
+    with app.db.read() as session:
+        rows = session.scalars(
+            select(Appearance)
+            .where(Appearance.case_id == case.id, Appearance.clip_id.is_(None))
+            .order_by(Appearance.posted_at)
+        )
+        return [appearance_json(a) for a in rows]
