@@ -597,6 +597,14 @@ def provenance_cmd(cli_ctx: CliContext, clip: str | None, cluster: int | None,
     for e in result.entries:
         if e.get("first_seen_note"):
             render.out.print(f"note: {e['first_seen_note']}", markup=False, highlight=False)
+        if e.get("forwarded_from"):
+            original = e.get("forwarded_original_at") or "time unknown"
+            render.out.print(
+                f"note: #{e['id']} was forwarded from {e['forwarded_from']} (original post: "
+                f"{original}); that post may be earlier",
+                markup=False,
+                highlight=False,
+            )
     if not result.entries:
         render.out.print("No appearances recorded.")
 

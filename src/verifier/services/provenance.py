@@ -86,6 +86,9 @@ def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
         "collected_at": a.collected_at.isoformat() if a.collected_at else None,
         "caption": a.caption,
         "forwarded_from": a.forwarded_from,
+        # Telegram's HTML export gives the forwarded post's original time: a lead
+        # to an earlier appearance by the original channel.
+        "forwarded_original_at": (a.raw_sidecar or {}).get("forwarded_date_utc"),
         "media_available": a.media_available,
         "source": a.source,
     }
