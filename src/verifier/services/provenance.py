@@ -221,7 +221,6 @@ def edit_appearance(app: App, appearance_id: int, **changes: str | None) -> dict
                 appearance.posted_at_text = value
             else:
                 setattr(appearance, name, value)
-        appearance.source = appearance.source if appearance.source == "manual" else "edited"
         after = appearance_json(appearance)
         audit.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
