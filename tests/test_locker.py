@@ -280,3 +280,27 @@ def test_cancelled_import_keeps_finished_files_and_discards_the_current_one(
     assert len(list(app.store.iter_objects())) == 1 and not list(app.store.tmp.iterdir())
     assert seen[0].unit == "bytes" and seen[0].items_total == 3
     assert seen[0].total == sum(f.stat().st_size for f in files)
+
+
+def test_links_out_of_an_imported_folder_are_not_followed(
+    app: App, fixture_dir: Path, tmp_path: Path
+) -> None:
+    """A received collection must not pull unrelated local files into the store."""
+    outside = tmp_path / "private"
+    outside.mkdir()
+    (outside / "elsewhere.mp4").write_bytes((fixture_dir / "fade.mp4").read_bytes())
+    collection = tmp_path / "collection"
+    collection.mkdir()
+    (collection / "clip.mp4").write_bytes((fixture_dir / "cut.mp4").read_bytes())
+    (collection / "inside-link.mp4").symlink_to(collection / "clip.mp4")
+    (collection / "escape.mp4").symlink_to(outside / "elsewhere.mp4")
+    case = cases.create_case(app, "Links")
+    report = import_paths(app, [collection], case, analyse=False)
+    by_name = {Path(i.path).name: i for i in report.items}
+    assert by_name["clip.mp4"].status == "imported"
+    assert by_name["escape.mp4"].status == "failed"
+    assert "outside the imported folder" in (by_name["escape.mp4"].reason or "")
+    assert len(list(app.store.iter_objects())) == 1
+    # Named explicitly, the same link is the user's choice and is followed.
+    [item] = import_paths(app, [collection / "escape.mp4"], case, analyse=False).items
+    assert item.status == "imported"

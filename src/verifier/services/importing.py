@@ -117,12 +117,13 @@ def _is_ancillary(path: Path) -> bool:
     )
 
 
-def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Yield (file, named_explicitly) for files and, recursively, folders.
+def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
+    """Yield (file, folder it was found in) for files and, recursively, folders.
 
-    Folder walks do not follow symbolic links to folders (no loops) but do
-    yield symbolic links to files, so a broken or looping link is reported
-    rather than silently skipped. Results are sorted for a stable order.
+    The folder is None for a file named explicitly. Folder walks do not
+    follow symbolic links to folders (no loops) but do yield symbolic links
+    to files, so a broken, looping or escaping link is reported rather than
+    silently skipped. Results are sorted for a stable order.
     """
     for path in paths:
         if path.is_dir() and not path.is_symlink():
@@ -131,12 +132,29 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
                 dirs[:] = [d for d in dirs if not d.startswith(".")]
                 root_path = Path(root)
                 for name in sorted(files):
-                    yield root_path / name, False
+                    yield root_path / name, path
                 for name in dirs:
                     if (root_path / name).is_symlink():
-                        yield root_path / name, False
+                        yield root_path / name, path
         else:
-            yield path, True
+            yield path, None
+
+
+def _escapes(path: Path, folder: Path) -> bool:
+    """Whether a link met in a folder walk points outside that folder.
+
+    A downloaded or received collection can carry links to anywhere on the
+    analyst's machine; following them would copy unrelated local files into
+    the evidence store. Links the user names explicitly are followed.
+    """
+    if not path.is_symlink():
+        return False
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False  # broken or looping: reported as such by the import itself
+    root = folder.resolve()
+    return target != root and root not in target.parents
 
 
 @dataclass
@@ -211,7 +229,7 @@ def import_paths(
     for problem in sidecars.problems:
         where = f" ({problem.entry})" if problem.entry else ""
         report.items.append(ImportItem(str(problem.path), "failed", reason=problem.reason + where))
-    candidates: list[tuple[Path, bool]] = list(expand_paths(inputs))
+    candidates: list[tuple[Path, Path | None]] = list(expand_paths(inputs))
     total_bytes = sum(_size_or_zero(path) for path, _ in candidates)
     done_bytes = 0
     total_files = len(candidates)
@@ -230,15 +248,21 @@ def import_paths(
             )
         )
 
-    for number, (path, explicit) in enumerate(candidates):
+    for number, (path, folder) in enumerate(candidates):
         if cancel.cancelled:
             report.cancelled = True
             break
         emit(number, path.name)
-        if not explicit and _is_ancillary(path):
+        if folder is not None and _is_ancillary(path):
             report.items.append(
                 ImportItem(str(path), "skipped", reason="not a media file (sidecar)")
             )
+            continue
+        if folder is not None and _escapes(path, folder):
+            report.items.append(ImportItem(
+                str(path), "failed",
+                reason=f"symbolic link pointing outside the imported folder {folder}; not followed",
+            ))  # fmt: skip
             continue
         key = path.resolve() if not path.is_symlink() else path.absolute()
         if key in seen:
