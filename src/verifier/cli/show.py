@@ -21,6 +21,18 @@ def _timecode(seconds: float) -> str:
     return render.human_duration(seconds)
 
 
+def annotation_lines(annotations: list[dict[str, Any]]) -> list[str]:
+    """One line per annotation: id, frame and time, rectangle, label, note."""
+    lines = []
+    for a in annotations:
+        when = _timecode(a["seconds"]) if a.get("seconds") is not None else "time unknown"
+        rect = f"{a['x']:g},{a['y']:g} {a['w']:g}x{a['h']:g}"
+        note = f"  {a['note']}" if a.get("note") else ""
+        lines.append(f"  #{a['id']:<5} frame {a['frame_index']:>6}  {when}  {rect:<22} "
+                     f"{a['label']}{note}")  # fmt: skip
+    return lines
+
+
 def print_clip(data: dict[str, Any]) -> None:
     render.out.print(
         f"[bold]Clip #{data['id']}[/bold] {data['name']}  (case {data['case']})", highlight=False
@@ -142,6 +154,11 @@ def print_clip(data: dict[str, Any]) -> None:
             markup=False,
             highlight=False,
         )
+
+    if data.get("annotations"):
+        _heading(f"Annotations ({len(data['annotations'])})")
+        for line in annotation_lines(data["annotations"]):
+            render.out.print(line, markup=False, highlight=False)
 
     _heading("Custody")
     for e in data["custody"]:

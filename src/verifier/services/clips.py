@@ -120,6 +120,9 @@ def custody_log(app: App, case: Case | None) -> list[dict[str, Any]]:
 
 def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[str, Any]:
     """Everything known about one clip, JSON-ready (what `verifier show` prints)."""
+    # Imported here: annotations build on this module (find_clip).
+    from verifier.services.annotations import annotations_for_clip
+
     with app.db.read() as session:
         clip = find_clip(session, ref, case)
         keyframes = [
@@ -175,6 +178,7 @@ def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[st
                 "keyframes": keyframes,
                 "edit_points": [k for k in keyframes if k["reason"] in ("cut", "fade")],
                 "appearances": appearances,
+                "annotations": annotations_for_clip(session, clip),
                 "custody": custody_for_clip(session, clip),
             }
         )

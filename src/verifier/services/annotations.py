@@ -1,0 +1,226 @@
+"""Annotations: labelled rectangles on frames, the analyst's pointers into the picture.
+
+An annotation says "on frame 212, this rectangle is the water tower" or
+"this is the insignia on the sleeve": it is how a geolocation or an
+identification shows its working. Rectangles are in pixels of the upright,
+full-resolution frame (what an export of that frame shows), so they stay
+valid whatever size the window draws the frame at, and they are clipped to
+the frame so a drag past the edge does not record a region that does not
+exist.
+
+Every addition, edit and deletion is a custody event on the clip (so it
+appears in the clip's custody) that keeps the values involved: the log
+shows what was marked, what it was changed from, and what was withdrawn.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from verifier import audit
+from verifier.db.models import Annotation, Case, Clip
+from verifier.db.types import utcnow
+from verifier.errors import VerifierError
+from verifier.services.clips import find_clip
+from verifier.services.context import App
+from verifier.services.frames import FrameTable, frame_table, load_frame_table
+
+__all__ = [
+    "LABELS",
+    "add_annotation",
+    "annotation_json",
+    "annotations_for_clip",
+    "clip_rect",
+    "delete_annotation",
+    "edit_annotation",
+    "list_annotations",
+    "parse_rect",
+]
+
+LABELS = ("landmark", "building", "vehicle", "insignia", "weapon", "person", "face",
+          "text/sign", "shadow", "other")  # fmt: skip
+
+Rect = tuple[float, float, float, float]
+
+
+def parse_rect(text: str) -> Rect:
+    """``X,Y,W,H`` in frame pixels (the CLI's ``--rect``)."""
+    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
+    if len(parts) != 4:
+        raise VerifierError(f"cannot read the rectangle {text!r}: give X,Y,W,H in pixels")
+    try:
+        x, y, w, h = (float(p) for p in parts)
+    except ValueError as exc:
+        raise VerifierError(f"cannot read the rectangle {text!r}: X,Y,W,H must be numbers") from exc
+    return x, y, w, h
+
+
+def _check_label(label: str) -> str:
+    value = str(label).strip().lower()
+    if value not in LABELS:
+        raise VerifierError(f"unknown label {label!r}: use one of {', '.join(LABELS)}")
+    return value
+
+
+def clip_rect(rect: Sequence[float], width: int | None, height: int | None) -> Rect:
+    """The part of ``rect`` (x, y, w, h) inside a ``width`` x ``height`` frame.
+
+    A rectangle with no area, or entirely outside the frame, is refused.
+    """
+    if len(rect) != 4:
+        raise VerifierError("a rectangle is X,Y,W,H: four numbers")
+    x, y, w, h = (float(v) for v in rect)
+    if not all(math.isfinite(v) for v in (x, y, w, h)):
+        raise VerifierError("the rectangle's X,Y,W,H must be finite numbers")
+    if w <= 0 or h <= 0:
+        raise VerifierError(f"the rectangle {w:g}x{h:g} has no area: width and height must be > 0")
+    if not width or not height:
+        raise VerifierError("the frame size of this clip is unknown: run `verifier analyse`")
+    x0, y0 = max(0.0, x), max(0.0, y)
+    x1, y1 = min(float(width), x + w), min(float(height), y + h)
+    if x1 <= x0 or y1 <= y0:
+        raise VerifierError(
+            f"the rectangle {x:g},{y:g} {w:g}x{h:g} lies outside the {width}x{height} frame"
+        )
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def annotation_json(a: Annotation, table: FrameTable | None = None) -> dict[str, Any]:
+    """An annotation as JSON; ``seconds`` needs the clip's frame table."""
+    return {
+        "id": a.id,
+        "clip_id": a.clip_id,
+        "frame_index": a.frame_index,
+        "pts": a.pts,
+        "seconds": table.seconds_of(a.frame_index) if table is not None else None,
+        "x": a.x,
+        "y": a.y,
+        "w": a.w,
+        "h": a.h,
+        "label": a.label,
+        "note": a.note,
+        "created_at": a.created_at.isoformat() if a.created_at else None,
+        "created_by": a.created_by,
+        "updated_at": a.updated_at.isoformat() if a.updated_at else None,
+    }
+
+
+def annotations_for_clip(session: Session, clip: Clip) -> list[dict[str, Any]]:
+    """The clip's annotations, by frame then id (used by ``describe_clip`` too)."""
+    table = frame_table(clip)
+    rows = session.scalars(
+        select(Annotation)
+        .where(Annotation.clip_id == clip.id)
+        .order_by(Annotation.frame_index, Annotation.id)
+    )
+    return [annotation_json(a, table) for a in rows]
+
+
+def list_annotations(
+    app: App, clip_ref: str | int, case: Case | None = None
+) -> list[dict[str, Any]]:
+    """Annotations of one clip (id or SHA-256 prefix), ordered by frame then id."""
+    with app.db.read() as session:
+        return annotations_for_clip(session, find_clip(session, clip_ref, case))
+
+
+def _record(app: App, session: Session, action: str, clip: Clip, details: dict[str, Any]) -> None:
+    audit.record(session, actor=app.analyst, action=action, target_type="clip",
+                 target_id=clip.id, case_id=clip.case_id, details=details)  # fmt: skip
+
+
+def _geometry(app: App, clip_ref: str | int, case: Case | None) -> tuple[int, FrameTable]:
+    with app.db.read() as session:
+        clip = find_clip(session, clip_ref, case)
+        return clip.id, load_frame_table(app, clip)
+
+
+def add_annotation(
+    app: App,
+    clip_ref: str | int,
+    frame_index: int,
+    rect: Sequence[float],
+    label: str,
+    note: str = "",
+    *,
+    case: Case | None = None,
+) -> dict[str, Any]:
+    """Mark a rectangle on one frame of a clip (logged on the clip)."""
+    label = _check_label(label)
+    clip_id, table = _geometry(app, clip_ref, case)
+    what = f"still image #{clip_id}" if table.is_image else f"clip #{clip_id}"
+    table.check_index(frame_index, what)
+    x, y, w, h = clip_rect(rect, table.width, table.height)
+    with app.db.write() as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None:  # deleted meanwhile
+            raise VerifierError(f"no clip with id {clip_id}")
+        annotation = Annotation(clip_id=clip_id, frame_index=frame_index,
+                                pts=table.pts_of(frame_index), x=x, y=y, w=w, h=h, label=label,
+                                note=note or "", created_by=app.analyst)  # fmt: skip
+        session.add(annotation)
+        session.flush()
+        data = annotation_json(annotation, table)
+        details: dict[str, Any] = {"annotation_id": annotation.id, "annotation": data}
+        if (x, y, w, h) != tuple(float(v) for v in rect):
+            details["requested_rect"] = [float(v) for v in rect]
+        _record(app, session, "annotation.add", clip, details)
+        return data
+
+
+def edit_annotation(
+    app: App,
+    annotation_id: int,
+    *,
+    rect: Sequence[float] | None = None,
+    label: str | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Change an annotation's rectangle, label or note; the log keeps before and after."""
+    if rect is None and label is None and note is None:
+        raise VerifierError("nothing to change: give a new rectangle, label or note")
+    label = _check_label(label) if label is not None else None
+    with app.db.read() as session:
+        annotation = session.get(Annotation, annotation_id)
+        if annotation is None:
+            raise VerifierError(f"no annotation with id {annotation_id}")
+        clip_id = annotation.clip_id
+    _, table = _geometry(app, clip_id, None)
+    clipped = clip_rect(rect, table.width, table.height) if rect is not None else None
+    with app.db.write() as session:
+        annotation = session.get(Annotation, annotation_id)
+        clip = session.get(Clip, clip_id)
+        if annotation is None or clip is None:
+            raise VerifierError(f"no annotation with id {annotation_id}")
+        before = annotation_json(annotation, table)
+        if clipped is not None:
+            annotation.x, annotation.y, annotation.w, annotation.h = clipped
+        if label is not None:
+            annotation.label = label
+        if note is not None:
+            annotation.note = note
+        annotation.updated_at = utcnow()
+        session.flush()
+        after = annotation_json(annotation, table)
+        _record(app, session, "annotation.edit", clip,
+                {"annotation_id": annotation_id, "before": before, "after": after})  # fmt: skip
+        return after
+
+
+def delete_annotation(app: App, annotation_id: int) -> None:
+    """Withdraw an annotation; the log keeps what it marked."""
+    with app.db.write() as session:
+        annotation = session.get(Annotation, annotation_id)
+        if annotation is None:
+            raise VerifierError(f"no annotation with id {annotation_id}")
+        clip = session.get(Clip, annotation.clip_id)
+        assert clip is not None
+        data = annotation_json(annotation, frame_table(clip))
+        _record(app, session, "annotation.delete", clip,
+                {"annotation_id": annotation_id, "deleted": data})  # fmt: skip
+        session.delete(annotation)
