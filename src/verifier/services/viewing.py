@@ -1,0 +1,391 @@
+"""What the workbench needs to show a clip: frame timing, marks, matches.
+
+Everything here is plain data and arithmetic on exact frame timestamps, so
+the frame viewer's navigation (one second forward, next cut, go to 1:02.5)
+is tested without a screen and means the same thing in the CLI.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from verifier.db.models import (
+    Annotation,
+    Appearance,
+    Case,
+    Chronolocation,
+    Clip,
+    ClipLink,
+    Geolocation,
+    StoredFile,
+)
+from verifier.errors import VerifierError
+from verifier.services.analysis import unpack_frame_index
+from verifier.services.context import App
+from verifier.services.matching import RELATIONS, list_matches
+
+#: Keyframe reasons that are edit points (a new shot starts there).
+EDIT_POINTS = frozenset({"cut", "fade"})
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A frame worth jumping to: a keyframe, an edit point or an annotated frame."""
+
+    frame_index: int
+    seconds: float
+    kind: str  # first | cut | fade | sample | annotation
+    thumbnail: Path | None = None
+
+
+@dataclass(frozen=True)
+class MatchedSpan:
+    """A stretch of this clip that is shown in another clip."""
+
+    other_id: int
+    other_name: str
+    relation: str
+    start: float
+    end: float
+
+
+@dataclass
+class ClipView:
+    """Timing and marks of one clip, for stepping and drawing a timeline.
+
+    ``pts`` is the exact presentation-order timestamp list stored by
+    analysis; without it (analysis failed or pending) the decoder builds its
+    own index and times are estimated from the frame rate.
+    """
+
+    clip_id: int
+    case_id: int
+    name: str
+    sha256: str
+    media_kind: str
+    path: Path
+    width: int
+    height: int
+    frame_count: int
+    duration: float
+    time_base: Fraction
+    fps: Fraction | None
+    pts: np.ndarray | None
+    analysis_status: str
+    keyframes: list[Mark] = field(default_factory=list)
+    annotations: list[Mark] = field(default_factory=list)
+    spans: list[MatchedSpan] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._seconds: list[float] | None = None
+        self._envelope: list[float] = []
+        if self.pts is not None and len(self.pts):
+            start = int(self.pts[0])
+            self._seconds = [float((int(p) - start) * self.time_base) for p in self.pts]
+            # Broken files can present frames out of timestamp order; looking a
+            # time up then uses the running maximum, which is monotonic.
+            self._envelope = list(np.maximum.accumulate(np.asarray(self._seconds)))
+
+    @property
+    def is_still(self) -> bool:
+        return self.media_kind == "image"
+
+    @property
+    def last_index(self) -> int:
+        return max(0, self.frame_count - 1)
+
+    def clamp(self, index: int) -> int:
+        return min(max(index, 0), self.last_index)
+
+    def seconds_of(self, index: int) -> float:
+        """Clip-relative presentation time of a frame (0 for frame 0)."""
+        index = self.clamp(index)
+        if self._seconds is not None:
+            return self._seconds[min(index, len(self._seconds) - 1)]
+        if self.fps:
+            return float(index / self.fps)
+        return 0.0
+
+    def pts_of(self, index: int) -> int | None:
+        if self.pts is None or not len(self.pts):
+            return None
+        return int(self.pts[self.clamp(index)])
+
+    def index_at(self, seconds: float) -> int:
+        """The frame on screen at ``seconds``: the last one that starts at or before it.
+
+        A small tolerance (a microsecond) absorbs float rounding, so that
+        ``index_at(seconds_of(i)) == i`` for every frame.
+        """
+        if self._seconds is not None:
+            pos = bisect.bisect_right(self._envelope, seconds + 1e-6) - 1
+            return self.clamp(pos)
+        if self.fps:
+            return self.clamp(int(Fraction(seconds) * self.fps + Fraction(1, 10**6)))
+        return 0
+
+    def step_seconds(self, index: int, delta: float) -> int:
+        """The frame ``delta`` seconds from ``index`` (at least one frame away)."""
+        target = self.index_at(self.seconds_of(index) + delta)
+        if target == index and delta:
+            target = self.clamp(index + (1 if delta > 0 else -1))
+        return target
+
+    def _mark_indices(self) -> list[int]:
+        return sorted({m.frame_index for m in self.keyframes})
+
+    def next_mark(self, index: int) -> int:
+        """The next keyframe or cut after ``index``; the last frame when there is none."""
+        marks = self._mark_indices()
+        pos = bisect.bisect_right(marks, index)
+        return marks[pos] if pos < len(marks) else self.last_index
+
+    def previous_mark(self, index: int) -> int:
+        """The keyframe or cut before ``index``; frame 0 when there is none."""
+        marks = self._mark_indices()
+        pos = bisect.bisect_left(marks, index) - 1
+        return marks[pos] if pos >= 0 else 0
+
+    def timecode(self, index: int) -> str:
+        """``HH:MM:SS:FF``: the whole second and the frame within that second.
+
+        The frame number counts frames since the start of the second, so it
+        is right for variable frame rates too (where ``seconds * fps`` is not).
+        """
+        seconds = self.seconds_of(index)
+        whole = int(seconds + 1e-6)
+        first = self.index_at(float(whole))
+        hours, rest = divmod(whole, 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"{hours:02d}:{minutes:02d}:{secs:02d}:{index - first:02d}"
+
+
+def format_seconds(seconds: float) -> str:
+    """``00:01:02.480``: hours, minutes, seconds and milliseconds."""
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+_TIME = re.compile(r"^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?)$")
+
+
+def parse_position(text: str, view: ClipView) -> int:
+    """A frame index from what a person types in "go to".
+
+    ``#120``, ``f120`` or ``frame 120`` is a frame number; ``62.5``,
+    ``1:02.5`` or ``00:01:02.500`` is a time. Out-of-range values are an
+    error, not silently clamped, so a mistyped position is noticed.
+    """
+    value = text.strip().lower()
+    frame = re.fullmatch(r"(?:#|f|frame\s*)(\d+)", value)
+    if frame:
+        index = int(frame.group(1))
+        if index > view.last_index:
+            raise VerifierError(f"frame {index} is past the last frame ({view.last_index})")
+        return index
+    match = _TIME.fullmatch(value)
+    if not match:
+        raise VerifierError(
+            f"{text!r} is neither a time (62.5, 1:02.5, 00:01:02.500) nor a frame (#120)"
+        )
+    hours, minutes, seconds = match.groups()
+    total = int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds)
+    if minutes is not None and float(seconds) >= 60:
+        raise VerifierError(f"{text!r}: seconds must be below 60")
+    if total > view.duration + 1e-6 and total > view.seconds_of(view.last_index):
+        raise VerifierError(
+            f"{format_seconds(total)} is past the end of the clip ({format_seconds(view.duration)})"
+        )
+    return view.index_at(total)
+
+
+def _fraction(text: str | None, default: Fraction) -> Fraction:
+    if not text:
+        return default
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return default
+    return value if value > 0 else default
+
+
+def load_clip_view(app: App, clip_id: int) -> ClipView:
+    """Everything the viewer and the timeline need about one clip."""
+    with app.db.read() as session:
+        clip = session.scalar(
+            select(Clip)
+            .options(joinedload(Clip.file), selectinload(Clip.keyframes))
+            .where(Clip.id == clip_id)
+        )
+        if clip is None:
+            raise VerifierError(f"no clip with id {clip_id}")
+        info = clip.media_info or {}
+        pts = unpack_frame_index(clip.frame_index) if clip.frame_index else None
+        time_base = _fraction(info.get("time_base"), Fraction(1, 1))
+        fps = _fraction(info.get("frame_rate"), Fraction(0)) or None
+        frame_count = int(
+            len(pts) if pts is not None else (clip.frame_count or info.get("frame_count") or 1)
+        )
+        keyframes = [
+            Mark(
+                k.frame_index,
+                k.seconds,
+                k.reason,
+                app.store.resolve(k.thumbnail.stored_path) if k.thumbnail else None,
+            )
+            for k in sorted(clip.keyframes, key=lambda k: k.frame_index)
+        ]
+        annotated = session.execute(
+            select(Annotation.frame_index).where(Annotation.clip_id == clip_id).distinct()
+        ).scalars()
+        view = ClipView(
+            clip_id=clip.id,
+            case_id=clip.case_id,
+            name=clip.name,
+            sha256=clip.file.sha256,
+            media_kind=clip.media_kind,
+            path=app.store.resolve(clip.file.stored_path),
+            width=int(clip.width or info.get("display_width") or 0),
+            height=int(clip.height or info.get("display_height") or 0),
+            frame_count=max(1, frame_count),
+            duration=float(clip.duration or 0.0),
+            time_base=time_base,
+            fps=fps,
+            pts=pts,
+            analysis_status=clip.analysis_status,
+            keyframes=keyframes,
+        )
+        view.annotations = [Mark(i, view.seconds_of(i), "annotation") for i in sorted(annotated)]
+    for relation in list_matches(app, clip_id=clip_id):
+        other = relation["clip_b"]
+        for segment in relation["segments"]:
+            view.spans.append(
+                MatchedSpan(
+                    other["id"],
+                    other["name"],
+                    relation["relation"],
+                    float(segment["a_start"]),
+                    float(segment["a_end"]),
+                )
+            )
+    return view
+
+
+@dataclass(frozen=True)
+class ClipRow:
+    """One line of the workbench's clip table."""
+
+    clip_id: int
+    name: str
+    sha256: str
+    media_kind: str
+    duration: float | None
+    width: int | None
+    height: int | None
+    analysis_status: str
+    appearances: int
+    matches: int
+    geolocated: bool
+    chronolocated: bool
+    flags: tuple[str, ...]
+    thumbnail: Path | None
+    first_seen: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **{k: getattr(self, k) for k in self.__dataclass_fields__},
+            "thumbnail": str(self.thumbnail) if self.thumbnail else None,
+            "flags": list(self.flags),
+        }
+
+
+def clip_rows(app: App, case: Case | int) -> list[ClipRow]:
+    """The clip table of a case, with counts of appearances and matches."""
+    case_id = case if isinstance(case, int) else case.id
+    with app.db.read() as session:
+
+        def counts(column: Any, model: Any) -> dict[int, int]:
+            return dict(
+                session.execute(
+                    select(column, func.count(model.id))
+                    .join(Clip, Clip.id == column)
+                    .where(Clip.case_id == case_id)
+                    .group_by(column)
+                ).all()
+            )
+
+        appearances = counts(Appearance.clip_id, Appearance)
+        geos = counts(Geolocation.clip_id, Geolocation)
+        chronos = counts(Chronolocation.clip_id, Chronolocation)
+        first_seen = dict(
+            session.execute(
+                select(Appearance.clip_id, func.min(Appearance.posted_at))
+                .where(Appearance.case_id == case_id)
+                .group_by(Appearance.clip_id)
+            ).all()
+        )
+        clips = list(
+            session.scalars(
+                select(Clip)
+                .options(joinedload(Clip.file), selectinload(Clip.keyframes))
+                .where(Clip.case_id == case_id)
+                .order_by(Clip.id)
+            )
+        )
+        ids = [c.id for c in clips]
+        matches: dict[int, int] = dict.fromkeys(ids, 0)
+        if ids:
+            links = session.execute(
+                select(ClipLink.clip_a_id, ClipLink.clip_b_id).where(
+                    ClipLink.relation.in_(RELATIONS),
+                    or_(ClipLink.clip_a_id.in_(ids), ClipLink.clip_b_id.in_(ids)),
+                )
+            ).all()
+            for a, b in links:
+                for side in (a, b):
+                    if side in matches:
+                        matches[side] += 1
+        thumbs: dict[int, int | None] = {}
+        for clip in clips:
+            first = min(clip.keyframes, key=lambda k: k.frame_index, default=None)
+            thumbs[clip.id] = first.thumbnail_file_id if first else None
+        paths = {
+            f.id: app.store.resolve(f.stored_path)
+            for f in session.scalars(
+                select(StoredFile).where(StoredFile.id.in_([t for t in thumbs.values() if t]))
+            )
+        }
+        rows = []
+        for clip in clips:
+            seen = first_seen.get(clip.id)
+            rows.append(
+                ClipRow(
+                    clip_id=clip.id,
+                    name=clip.name,
+                    sha256=clip.file.sha256,
+                    media_kind=clip.media_kind,
+                    duration=clip.duration,
+                    width=clip.width,
+                    height=clip.height,
+                    analysis_status=clip.analysis_status,
+                    appearances=appearances.get(clip.id, 0),
+                    matches=matches.get(clip.id, 0),
+                    geolocated=geos.get(clip.id, 0) > 0,
+                    chronolocated=chronos.get(clip.id, 0) > 0,
+                    flags=tuple(f["code"] for f in clip.flags or []),
+                    thumbnail=paths.get(thumbs[clip.id] or -1),
+                    first_seen=seen.isoformat() if seen else None,
+                )
+            )
+        return rows
