@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Widget tests run without a screen; set before pytest-qt creates the QApplication.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -376,6 +376,152 @@ def keyframes_cmd(
     render.out.print(f"{len(exported)} keyframe(s) written to {out_dir}")
 
 
+@cli.command("frame")
+@click.argument("clip")
+@click.option("--frame", "frame_index", type=int, metavar="N", help="Frame index (0 = first).")
+@click.option(
+    "--at", "at_seconds", metavar="SECONDS", help="The frame shown at this clip-relative time."
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="PNG file to write (a copy is also kept in the evidence store).",
+)
+@click.option(
+    "--enhance",
+    "spec",
+    metavar="SPEC",
+    help="View enhancement, e.g. brightness=0.2,contrast=1.3,gamma=1.4,sharpen=1,greyscale,invert"
+    " (logged and written into the PNG).",
+)
+@case_option
+@json_option
+@pass_cli
+def frame_cmd(cli_ctx: CliContext, clip: str, frame_index: int | None, at_seconds: str | None,
+              out_path: Path, spec: str | None, case_name: str | None,
+              as_json: bool) -> None:  # fmt: skip
+    """Export one frame of CLIP, full resolution and upright, as PNG."""
+    from verifier.media.enhance import parse_enhancement
+    from verifier.services.frames import export_frame, frame_index_at
+
+    if (frame_index is None) == (at_seconds is None):
+        raise click.UsageError("give either --frame N or --at SECONDS")
+    enhancement = parse_enhancement(spec) if spec is not None else None
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    if frame_index is None:
+        assert at_seconds is not None
+        frame_index = frame_index_at(app, clip, at_seconds, case)
+    exported = export_frame(app, clip, frame_index, out_path, enhancement, case)
+    if as_json:
+        render.print_json(exported.to_json())
+        return
+    when = render.human_duration(exported.seconds) if exported.seconds is not None else "-"
+    pts = f", pts {exported.pts} x {exported.time_base}" if exported.pts is not None else ""
+    render.out.print(f"Frame {exported.frame_index} ({when}{pts}) of clip #{exported.clip_id} "
+                     f"written to {out_path}", markup=False, highlight=False)  # fmt: skip
+    render.out.print(f"  sha256 {exported.sha256}", markup=False, highlight=False)
+    if exported.enhanced:
+        assert enhancement is not None
+        render.out.print(f"  enhanced for viewing: {enhancement.describe()} (not the original "
+                         "pixels; recorded in the PNG and the custody log)",
+                         markup=False, highlight=False)  # fmt: skip
+
+
+# -- annotations ---------------------------------------------------------------------
+@cli.group("annotate")
+def annotate_group() -> None:
+    """Mark labelled rectangles on frames (every change is in the custody log)."""
+
+
+LABEL_HELP = (
+    "landmark, building, vehicle, insignia, weapon, person, face, text/sign, shadow or other."
+)
+RECT_HELP = "X,Y,W,H in pixels of the upright full-resolution frame (clipped to the frame)."
+
+
+@annotate_group.command("add")
+@click.argument("clip")
+@click.option("--frame", "frame_index", type=int, required=True, metavar="N",
+              help="Frame index (0 = first; a still image has only 0).")  # fmt: skip
+@click.option("--rect", required=True, metavar="X,Y,W,H", help=RECT_HELP)
+@click.option("--label", required=True, help=LABEL_HELP)
+@click.option("--note", default="", help="What the rectangle shows and why it matters.")
+@case_option
+@json_option
+@pass_cli
+def annotate_add(cli_ctx: CliContext, clip: str, frame_index: int, rect: str, label: str,
+                 note: str, case_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Mark a rectangle on frame N of CLIP."""
+    from verifier.services.annotations import add_annotation, parse_rect
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    added = add_annotation(app, clip, frame_index, parse_rect(rect), label, note, case=case)
+    if as_json:
+        render.print_json(added)
+    else:
+        render.out.print(f"Annotation #{added['id']} ({added['label']}) added on frame "
+                         f"{added['frame_index']} of clip #{added['clip_id']}.",
+                         markup=False, highlight=False)  # fmt: skip
+
+
+@annotate_group.command("list")
+@click.argument("clip")
+@case_option
+@json_option
+@pass_cli
+def annotate_list(cli_ctx: CliContext, clip: str, case_name: str | None, as_json: bool) -> None:
+    """The annotations of CLIP, by frame."""
+    from verifier.cli.show import annotation_lines
+    from verifier.services.annotations import list_annotations
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    rows = list_annotations(app, clip, case)
+    if as_json:
+        render.print_json(rows)
+        return
+    for line in annotation_lines(rows):
+        render.out.print(line, markup=False, highlight=False)
+    if not rows:
+        render.out.print("No annotations.")
+
+
+@annotate_group.command("edit")
+@click.argument("annotation_id", type=int)
+@click.option("--rect", metavar="X,Y,W,H", help=RECT_HELP)
+@click.option("--label", help=LABEL_HELP)
+@click.option("--note", help="New note (an empty text clears it).")
+@json_option
+@pass_cli
+def annotate_edit(cli_ctx: CliContext, annotation_id: int, rect: str | None, label: str | None,
+                  note: str | None, as_json: bool) -> None:  # fmt: skip
+    """Change an annotation (the custody log keeps the old values)."""
+    from verifier.services.annotations import edit_annotation, parse_rect
+
+    changed = edit_annotation(cli_ctx.app(), annotation_id,
+                              rect=parse_rect(rect) if rect is not None else None,
+                              label=label, note=note)  # fmt: skip
+    if as_json:
+        render.print_json(changed)
+    else:
+        render.out.print(f"Annotation #{annotation_id} updated.")
+
+
+@annotate_group.command("delete")
+@click.argument("annotation_id", type=int)
+@pass_cli
+def annotate_delete(cli_ctx: CliContext, annotation_id: int) -> None:
+    """Withdraw an annotation (the custody log keeps what it marked)."""
+    from verifier.services.annotations import delete_annotation
+
+    delete_annotation(cli_ctx.app(), annotation_id)
+    render.out.print(f"Annotation #{annotation_id} deleted.")
+
+
 # -- matching ------------------------------------------------------------------------
 def _segments_text(segments: list[dict[str, Any]]) -> str:
     return "; ".join(
@@ -692,6 +838,24 @@ def _details_text(details: dict[str, Any]) -> str:
 
 
 # -- demo ------------------------------------------------------------------------------
+@cli.command("gui")
+@case_option
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save a PNG of the window once it has loaded, then close it (for checking).",
+)
+@pass_cli
+def gui_cmd(cli_ctx: CliContext, case_name: str | None, screenshot: Path | None) -> None:
+    """Open the workbench window on the current case (or --case NAME)."""
+    from verifier.gui.app import check_display
+
+    check_display()  # before the database: say at once why no window can open
+    from verifier.gui.app import run_gui
+
+    sys.exit(run_gui(cli_ctx.app(), case_name, screenshot=screenshot))
+
+
 @cli.command("demo")
 @click.option(
     "--media",
@@ -703,13 +867,26 @@ def _details_text(details: dict[str, Any]) -> str:
 @click.option(
     "--case", "case_name", default="Demo", show_default=True, help="Name of the demo case."
 )
+@click.option(
+    "--headless",
+    is_flag=True,
+    help="Print the case summary instead of opening the workbench window.",
+)
 @pass_cli
-def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str) -> None:
-    """Import sample media into a demo case and print the case summary."""
+def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str, headless: bool) -> None:
+    """Import sample media into a demo case, then open the workbench on it.
+
+    With --headless the case summary is printed instead (clips, keyframes,
+    edit points, flags, groups of the same footage).
+    """
     from verifier.services.importing import import_paths
 
     if not media:
         raise click.UsageError("pass --media with the sample media folder")
+    if not headless:
+        from verifier.gui.app import check_display
+
+        check_display()
     app = cli_ctx.app()
     case = case_service.get_or_create_case(
         app, case_name, "Sample media imported by `verifier demo`: real clips when available."
@@ -718,7 +895,13 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str) -> No
     with render.progress_bar() as callback:
         report = import_paths(app, media, case, progress=callback)
     _print_import_report(report)
-    _print_case_summary(app, case)
+    if headless:
+        _print_case_summary(app, case)
+        return
+    from verifier.gui.app import run_gui
+
+    render.err.print(f"Opening the workbench on case {case.name!r}…")
+    sys.exit(run_gui(app, case.name))
 
 
 def _print_case_summary(app: App, case: Any) -> None:

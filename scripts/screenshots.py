@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Screenshots of the workbench as a person sees it, for checking and for the README.
+
+Run under a real X server or Xvfb, on a copy of a data folder (it adds an
+annotation to the first matched clip):
+
+    VERIFIER_HOME=/tmp/copy-of-demo-data xvfb-run -a -s "-screen 0 1680x1000x24" \\
+        .venv/bin/python scripts/screenshots.py OUT_DIR
+
+It writes main.png (the main window on a matched clip), annotation.png (the
+viewer with an annotation drawn and the annotations pane) and compare.png
+(the side-by-side comparison of a matched pair), each captured from the X
+server's root window with ImageMagick's ``import`` when it is installed,
+else with Qt's own ``grab``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from verifier.gui.main_window import MainWindow
+from verifier.services.annotations import add_annotation, list_annotations
+from verifier.services.context import open_app
+
+
+def capture(widget: QWidget, path: Path) -> None:
+    QApplication.processEvents()
+    widget.raise_()
+    QApplication.processEvents()
+    if shutil.which("import"):
+        geometry = widget.frameGeometry()
+        subprocess.run(
+            ["import", "-window", "root", "-crop",
+             f"{geometry.width()}x{geometry.height()}+{geometry.x()}+{geometry.y()}",
+             str(path)],
+            check=True,
+        )  # fmt: skip
+    else:
+        widget.grab().save(str(path))
+    print(f"wrote {path}")
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    qt = QApplication(sys.argv[:1])
+    app = open_app()
+    window = MainWindow(app)
+    window.move(0, 0)
+    window.show()
+    window.runner.wait_idle()
+    matched = [r for r in window.browser.model.rows if r.matches and r.media_kind == "video"]
+    clip = matched[0] if matched else window.browser.model.rows[0]
+    window.browser.select_clip(clip.clip_id)
+    window.runner.wait_idle()
+    window.viewer.go_to(window.viewer.view.index_at(2.0))
+    window.runner.wait_idle()
+    window.tabs.setCurrentWidget(window.matches)
+    capture(window, out / "main.png")
+
+    view = window.viewer.view
+    if not list_annotations(app, clip.clip_id):
+        w, h = view.width, view.height
+        add_annotation(
+            app, clip.clip_id, window.viewer.current_index,
+            (w * 0.30, h * 0.35, w * 0.30, h * 0.18), "landmark",
+            "Distinctive stripe pattern; compare with the re-uploads",
+        )  # fmt: skip
+    window._reload_annotations()
+    window.runner.wait_idle()
+    window.tabs.setCurrentWidget(window.annotations)
+    window.viewer.loupe_button.setChecked(False)
+    capture(window, out / "annotation.png")
+
+    if window.matches.relations:
+        window.compare(window.matches.relations[0])
+        window.runner.wait_idle()
+        comparison = window.comparisons[-1]
+        comparison.move(0, 0)
+        comparison.resize(1600, 900)
+        window.runner.wait_idle()
+        for _ in range(12):
+            comparison.viewer_a.step(1)
+        window.runner.wait_idle()
+        capture(comparison, out / "compare.png")
+    window.close()
+    qt.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,290 @@
+"""The case and clip browser: a sortable, searchable table of a case's clips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from verifier.gui.imaging import qimage_from_rgb
+from verifier.media.enhance import wellbeing_filter
+from verifier.services.viewing import ClipRow
+
+THUMB_SIZE = QSize(64, 36)
+COLUMNS = (
+    ("", "thumbnail"),
+    ("Name", "name"),
+    ("Duration", "duration"),
+    ("Size", "size"),
+    ("Analysis", "analysis_status"),
+    ("Posts", "appearances"),
+    ("Matches", "matches"),
+    ("Geo", "geolocated"),
+    ("Chrono", "chronolocated"),
+    ("Flags", "flags"),
+)
+STATUS_COLOURS = {
+    "ok": QColor(39, 174, 96),
+    "partial": QColor(230, 126, 34),
+    "failed": QColor(192, 57, 43),
+    "pending": QColor(127, 140, 141),
+}
+
+
+def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage | None:
+    """A clip's first keyframe thumbnail, veiled when the case asks for it.
+
+    Runs on a worker thread (QImage, unlike QPixmap, may be made there).
+    """
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as image:
+            image.thumbnail((THUMB_SIZE.width() * 2, THUMB_SIZE.height() * 2))
+            rgb = np.asarray(image.convert("RGB"))
+    except OSError:
+        return None  # a missing thumbnail is shown as blank; `verify` reports the file
+    if blur or greyscale:
+        rgb = wellbeing_filter(rgb, blur=blur, greyscale=greyscale)
+    return qimage_from_rgb(rgb)
+
+
+@dataclass
+class ClipTableData:
+    rows: list[ClipRow]
+    thumbnails: dict[int, QImage]
+
+
+class ClipTableModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ClipRow] = []
+        self._pixmaps: dict[int, QPixmap] = {}
+
+    def set_data(self, data: ClipTableData) -> None:
+        self.beginResetModel()
+        self._rows = list(data.rows)
+        self._pixmaps = {cid: QPixmap.fromImage(img) for cid, img in data.thumbnails.items()}
+        self.endResetModel()
+
+    def row_for(self, clip_id: int) -> int | None:
+        return next((i for i, r in enumerate(self._rows) if r.clip_id == clip_id), None)
+
+    def clip_at(self, row: int) -> ClipRow:
+        return self._rows[row]
+
+    @property
+    def rows(self) -> list[ClipRow]:
+        return list(self._rows)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        key = COLUMNS[index.column()][1]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(row, key)
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return self._sort_key(row, key)
+        if role == Qt.ItemDataRole.DecorationRole and key == "thumbnail":
+            return self._pixmaps.get(row.clip_id)
+        if role == Qt.ItemDataRole.SizeHintRole and key == "thumbnail":
+            return THUMB_SIZE
+        if role == Qt.ItemDataRole.ForegroundRole and key == "analysis_status":
+            return STATUS_COLOURS.get(row.analysis_status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"#{row.clip_id} {row.name}\nSHA-256 {row.sha256}" + (
+                f"\nfirst seen {row.first_seen}" if row.first_seen else ""
+            )
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("appearances", "matches"):
+            return Qt.AlignmentFlag.AlignCenter
+        return None
+
+    @staticmethod
+    def _display(row: ClipRow, key: str) -> str | None:
+        if key == "thumbnail":
+            return None
+        if key == "duration":
+            if not row.duration:
+                return "still" if row.media_kind == "image" else "–"
+            minutes, seconds = divmod(row.duration, 60)
+            return f"{int(minutes)}:{seconds:04.1f}"
+        if key == "size":
+            return f"{row.width}×{row.height}" if row.width else "–"
+        if key in ("geolocated", "chronolocated"):
+            return "✓" if getattr(row, key) else "–"
+        if key == "flags":
+            return ", ".join(row.flags)
+        return str(getattr(row, key))
+
+    @staticmethod
+    def _sort_key(row: ClipRow, key: str) -> Any:
+        if key == "thumbnail":
+            return row.clip_id
+        if key == "size":
+            return (row.width or 0) * (row.height or 0)
+        if key == "duration":
+            return row.duration or 0.0
+        if key == "flags":
+            return len(row.flags)
+        if key == "name":
+            return row.name.lower()
+        value = getattr(row, key)
+        return int(value) if isinstance(value, bool) else value
+
+
+class ClipFilter(QSortFilterProxyModel):
+    """Search by name, SHA-256 prefix, flag or analysis state."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(Qt.ItemDataRole.UserRole)
+        self._needle = ""
+
+    def set_needle(self, text: str) -> None:
+        self._needle = text.strip().lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:
+        if not self._needle:
+            return True
+        model = self.sourceModel()
+        assert isinstance(model, ClipTableModel)
+        row = model.clip_at(source_row)
+        haystack = " ".join([row.name, row.analysis_status, *row.flags, f"#{row.clip_id}"]).lower()
+        return all(word in haystack or row.sha256.startswith(word) for word in self._needle.split())
+
+
+class ClipBrowser(QWidget):
+    """Case chooser, search box and clip table."""
+
+    clipSelected = Signal(int)
+    caseChosen = Signal(int)
+    newCaseRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.case_box = QComboBox(self)
+        self.case_box.setToolTip("The case you are working on")
+        self.case_box.activated.connect(self._case_activated)
+        new_case = QPushButton("New case…", self)
+        new_case.clicked.connect(self.newCaseRequested)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Search name, SHA-256, flag, state…")
+        self.search.setClearButtonEnabled(True)
+        self.model = ClipTableModel(self)
+        self.proxy = ClipFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.search.textChanged.connect(self.proxy.set_needle)
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setIconSize(THUMB_SIZE)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE.height() + 6)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
+        self.table.setColumnWidth(1, 190)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+        top = QHBoxLayout()
+        top.addWidget(self.case_box, 1)
+        top.addWidget(new_case)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.search)
+        layout.addWidget(self.table, 1)
+
+    def set_cases(self, cases: list[tuple[int, str, int]], current: int | None) -> None:
+        """``(id, name, clip count)`` per case."""
+        self.case_box.blockSignals(True)
+        self.case_box.clear()
+        for case_id, name, count in cases:
+            self.case_box.addItem(f"{name}  ({count} clips)", case_id)
+            if case_id == current:
+                self.case_box.setCurrentIndex(self.case_box.count() - 1)
+        self.case_box.blockSignals(False)
+
+    def set_clips(self, data: ClipTableData, keep: int | None = None) -> None:
+        self.model.set_data(data)
+        for column in range(2, len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(column)
+        if keep is not None:
+            self.select_clip(keep, emit=False)
+
+    def select_clip(self, clip_id: int, *, emit: bool = True) -> bool:
+        row = self.model.row_for(clip_id)
+        if row is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(row, 1))
+        if not index.isValid():
+            return False
+        if not emit:
+            self.table.selectionModel().blockSignals(True)
+        self.table.selectRow(index.row())
+        self.table.setCurrentIndex(index)
+        self.table.scrollTo(index)
+        if not emit:
+            self.table.selectionModel().blockSignals(False)
+        return True
+
+    def selected_clip(self) -> int | None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            return None
+        return self.model.clip_at(self.proxy.mapToSource(index).row()).clip_id
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.clipSelected.emit(
+                self.model.clip_at(self.proxy.mapToSource(current).row()).clip_id
+            )
+
+    def _case_activated(self, position: int) -> None:
+        case_id = self.case_box.itemData(position)
+        if case_id is not None:
+            self.caseChosen.emit(int(case_id))

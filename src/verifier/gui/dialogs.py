@@ -1,0 +1,258 @@
+"""Small dialogs of the workbench: annotation, go to, new case, import summary, enhancement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from verifier.media.enhance import Enhancement
+from verifier.services.annotations import LABELS
+
+
+class AnnotationDialog(QDialog):
+    """Label and note for a rectangle drawn on a frame (or for editing one)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        *,
+        title: str,
+        where: str,
+        label: str = "landmark",
+        note: str = "",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.label_box = QComboBox(self)
+        self.label_box.addItems(list(LABELS))
+        self.label_box.setCurrentText(label)
+        self.note_edit = QPlainTextEdit(self)
+        self.note_edit.setPlaceholderText("What is it, and why does it matter for this clip?")
+        self.note_edit.setPlainText(note)
+        self.note_edit.setMinimumSize(360, 100)
+        form = QFormLayout()
+        form.addRow(QLabel(where, self))
+        form.addRow("Label", self.label_box)
+        form.addRow("Note", self.note_edit)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.buttons = buttons
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    @property
+    def label(self) -> str:
+        return self.label_box.currentText()
+
+    @property
+    def note(self) -> str:
+        return self.note_edit.toPlainText().strip()
+
+
+class GoToDialog(QDialog):
+    """Go to a time (62.5, 1:02.5) or a frame number (#120)."""
+
+    def __init__(self, parent: QWidget | None, current: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Go to")
+        self.edit = QLineEdit(self)
+        self.edit.setPlaceholderText("1:02.5, 62.5 or #120 for a frame number")
+        self.edit.setText(current)
+        self.edit.selectAll()
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #c0392b")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Time or frame number:", self))
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+
+
+class NewCaseDialog(QDialog):
+    def __init__(self, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New case")
+        self.name_edit = QLineEdit(self)
+        self.description_edit = QLineEdit(self)
+        self.blur = QCheckBox("Graphic footage: start thumbnails and the viewer blurred", self)
+        self.greyscale = QCheckBox("Start thumbnails and the viewer in greyscale", self)
+        form = QFormLayout()
+        form.addRow("Name", self.name_edit)
+        form.addRow("Description", self.description_edit)
+        form.addRow(self.blur)
+        form.addRow(self.greyscale)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+
+class ImportSummaryDialog(QDialog):
+    """What an import did: counts, and one line per file that failed."""
+
+    def __init__(self, parent: QWidget | None, report: Any) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Import finished")
+        items = list(report.items)
+        counts = {s: report.count(s) for s in ("imported", "already-present", "failed", "skipped")}
+        summary = (
+            f"{counts['imported']} imported, {counts['already-present']} already present, "
+            f"{counts['failed']} failed, {counts['skipped']} skipped."
+        )
+        if getattr(report, "cancelled", False):
+            summary = "Cancelled. " + summary
+        self.summary = QLabel(summary, self)
+        self.summary.setWordWrap(True)
+        problems = [i for i in items if i.status in ("failed", "skipped") or i.warnings]
+        self.table = QTableWidget(len(problems), 3, self)
+        self.table.setHorizontalHeaderLabels(["File", "Result", "Reason"])
+        for row, item in enumerate(problems):
+            reason = item.reason or "; ".join(item.warnings)
+            for column, text in enumerate((str(item.path), item.status, reason)):
+                cell = QTableWidgetItem(text)
+                cell.setToolTip(text)
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setVisible(bool(problems))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(760, 320 if problems else 120)
+
+
+class _Slider(QWidget):
+    """A labelled slider over a float range."""
+
+    changed = Signal()
+
+    def __init__(self, name: str, low: float, high: float, neutral: float, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._low, self._high, self._neutral = low, high, neutral
+        self.slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 1000)
+        self.value_label = QLabel(self)
+        self.value_label.setMinimumWidth(44)
+        self.slider.valueChanged.connect(self._moved)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel(name, self), 0)
+        layout.addWidget(self.slider, 1)
+        layout.addWidget(self.value_label)
+        self.set_value(neutral)
+
+    def _moved(self) -> None:
+        self.value_label.setText(f"{self.value():.2f}")
+        self.changed.emit()
+
+    def value(self) -> float:
+        return self._low + (self._high - self._low) * self.slider.value() / 1000
+
+    def set_value(self, value: float) -> None:
+        self.slider.setValue(round((value - self._low) / (self._high - self._low) * 1000))
+        self.value_label.setText(f"{value:.2f}")
+
+
+class EnhanceDialog(QDialog):
+    """View-only adjustments; applied live, never to evidence."""
+
+    def __init__(
+        self, parent: QWidget | None, current: Enhancement, apply: Callable[[Enhancement], None]
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Enhance the view")
+        self._apply = apply
+        note = QLabel(
+            "These change only what is shown. Evidence files are never modified; "
+            "an enhanced export is a new file, marked as enhanced.",
+            self,
+        )
+        note.setWordWrap(True)
+        self.brightness = _Slider("Brightness", -1.0, 1.0, 0.0, self)
+        self.contrast = _Slider("Contrast", 0.2, 3.0, 1.0, self)
+        self.gamma = _Slider("Gamma", 0.2, 5.0, 1.0, self)
+        self.sharpen = _Slider("Sharpen", 0.0, 3.0, 0.0, self)
+        self.greyscale = QCheckBox("Greyscale", self)
+        self.invert = QCheckBox("Invert", self)
+        self.set_enhancement(current)
+        for slider in (self.brightness, self.contrast, self.gamma, self.sharpen):
+            slider.changed.connect(self._changed)
+        self.greyscale.toggled.connect(self._changed)
+        self.invert.toggled.connect(self._changed)
+        reset = QPushButton("Reset", self)
+        reset.clicked.connect(lambda: (self.set_enhancement(Enhancement()), self._changed()))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        buttons.addButton(reset, QDialogButtonBox.ButtonRole.ResetRole)
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        for widget in (self.brightness, self.contrast, self.gamma, self.sharpen):
+            layout.addWidget(widget)
+        row = QHBoxLayout()
+        row.addWidget(self.greyscale)
+        row.addWidget(self.invert)
+        layout.addLayout(row)
+        layout.addWidget(buttons)
+        self.resize(420, 260)
+
+    def set_enhancement(self, enhancement: Enhancement) -> None:
+        widgets = (self.brightness, self.contrast, self.gamma, self.sharpen, self.greyscale)
+        for widget in (*widgets, self.invert):
+            widget.blockSignals(True)
+        self.brightness.set_value(enhancement.brightness)
+        self.contrast.set_value(enhancement.contrast)
+        self.gamma.set_value(enhancement.gamma)
+        self.sharpen.set_value(enhancement.sharpen)
+        self.greyscale.setChecked(enhancement.greyscale)
+        self.invert.setChecked(enhancement.invert)
+        for widget in (*widgets, self.invert):
+            widget.blockSignals(False)
+
+    def enhancement(self) -> Enhancement:
+        return Enhancement(
+            brightness=round(self.brightness.value(), 3),
+            contrast=round(self.contrast.value(), 3),
+            gamma=round(self.gamma.value(), 3),
+            sharpen=round(self.sharpen.value(), 3),
+            greyscale=self.greyscale.isChecked(),
+            invert=self.invert.isChecked(),
+        )
+
+    def _changed(self) -> None:
+        self._apply(self.enhancement())

@@ -1,0 +1,560 @@
+"""The main window: clip browser, frame viewer with timeline, side panes.
+
+The window holds no data of its own: every action calls a service through
+the :class:`~verifier.gui.tasks.TaskRunner` and then refreshes the views
+that changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QWidget,
+)
+
+from verifier.errors import VerifierError
+from verifier.gui.clips import ClipBrowser, ClipTableData, load_thumbnail
+from verifier.gui.dialogs import (
+    AnnotationDialog,
+    EnhanceDialog,
+    GoToDialog,
+    ImportSummaryDialog,
+    NewCaseDialog,
+)
+from verifier.gui.panes import (
+    AnnotationsPane,
+    ClipDetails,
+    KeyframeStrip,
+    MatchesPane,
+    MetadataPane,
+    ProvenancePane,
+    load_details,
+)
+from verifier.gui.tasks import TaskContext, TaskRunner
+from verifier.gui.viewer import FrameViewer, Look, frame_file_name
+from verifier.media.enhance import Enhancement
+from verifier.services import cases as case_service
+from verifier.services.annotations import (
+    add_annotation,
+    delete_annotation,
+    edit_annotation,
+    list_annotations,
+)
+from verifier.services.context import App
+from verifier.services.frames import export_frame
+from verifier.services.importing import import_paths
+from verifier.services.viewing import clip_rows, format_seconds, parse_position
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, app: App, case_name: str | None = None) -> None:
+        super().__init__()
+        self.app = app
+        self.runner = TaskRunner(self)
+        self.case_id: int | None = None
+        self.case_name = ""
+        self.case_settings: dict[str, Any] = {}
+        self.clip_id: int | None = None
+        self.details: ClipDetails | None = None
+        self.comparisons: list[QWidget] = []
+        self.dialog: Any = None  # the open annotation / go-to / confirmation dialog
+        self.last_import: Any = None
+        self.setWindowTitle("Verifier")
+        self.setAcceptDrops(True)
+
+        self.browser = ClipBrowser(self)
+        self.browser.clipSelected.connect(self.open_clip)
+        self.browser.caseChosen.connect(self.switch_case)
+        self.browser.newCaseRequested.connect(self.new_case)
+        self.viewer = FrameViewer(app, self.runner, self)
+        self.viewer.rectangleDrawn.connect(self._annotate)
+        self.viewer.annotationClicked.connect(self._select_annotation)
+        self.viewer.frameShown.connect(lambda _i: self._update_status())
+        self.metadata = MetadataPane(self)
+        self.keyframes = KeyframeStrip(self)
+        self.keyframes.frameChosen.connect(self._jump)
+        self.provenance = ProvenancePane(self)
+        self.matches = MatchesPane(self)
+        self.matches.compareRequested.connect(self.compare)
+        self.annotations = AnnotationsPane(self)
+        self.annotations.annotationChosen.connect(self._show_annotation)
+        self.annotations.editRequested.connect(self._edit_annotation)
+        self.annotations.deleteRequested.connect(self._delete_annotation)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.metadata, "Metadata")
+        self.tabs.addTab(self.keyframes, "Keyframes")
+        self.tabs.addTab(self.provenance, "Appearances")
+        self.tabs.addTab(self.matches, "Matches")
+        self.tabs.addTab(self.annotations, "Annotations")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.browser)
+        splitter.addWidget(self.viewer)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([520, 700, 420])
+        self.setCentralWidget(splitter)
+        self.status = QLabel(self)
+        self.statusBar().addPermanentWidget(self.status)
+        self._make_menus()
+        self.resize(1640, 940)
+        self._load_cases(case_name)
+
+    # ---------------------------------------------------------------- menus
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self._action(file, "New case…", self.new_case, "Ctrl+N")
+        self._action(file, "Import files…", self._import_files_dialog, "Ctrl+I")
+        self._action(file, "Import folder…", self._import_folder_dialog, "Ctrl+Shift+I")
+        file.addSeparator()
+        self._action(file, "Export frame as PNG…", lambda: self._export_dialog(False), "Ctrl+E")
+        self._action(file, "Export enhanced frame as PNG…", lambda: self._export_dialog(True))
+        file.addSeparator()
+        self._action(file, "Quit", self.close, "Ctrl+Q")
+        view = bar.addMenu("&View")
+        self._action(view, "Go to time or frame…", self.go_to_dialog, "Ctrl+G")
+        self._action(view, "Enhance…", self.enhance_dialog, "Ctrl+Shift+E")
+        self._action(view, "Reset enhancement", lambda: self.viewer.set_look(Look()))
+        self._action(view, "Fit frame", self.viewer.canvas.fit)
+        case = bar.addMenu("&Case")
+        self.blur_action = self._action(
+            case, "Blur footage until revealed", lambda c: self._wellbeing("blur_thumbnails", c)
+        )
+        self.grey_action = self._action(
+            case, "Greyscale footage until revealed",
+            lambda c: self._wellbeing("greyscale_thumbnails", c),
+        )  # fmt: skip
+        for action in (self.blur_action, self.grey_action):
+            action.setCheckable(True)
+        self._action(case, "Refresh", self.refresh)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
+
+    # ---------------------------------------------------------------- cases
+
+    def _load_cases(self, wanted: str | None = None) -> None:
+        def work(ctx: TaskContext) -> tuple[list[Any], Any]:
+            summaries = case_service.list_cases(self.app)
+            try:
+                case = case_service.resolve_case(self.app, wanted)
+            except VerifierError:
+                if wanted:
+                    raise
+                case = None
+            return summaries, case
+
+        def done(result: tuple[list[Any], Any]) -> None:
+            summaries, case = result
+            self.browser.set_cases(
+                [(c.id, c.name, c.clip_count) for c in summaries], case.id if case else None
+            )
+            if case is not None:
+                self._enter_case(case.id, case.name, dict(case.settings or {}))
+            else:
+                self.status.setText("No case yet: File ▸ New case…")
+
+        self.runner.run(work, on_done=done)
+
+    def switch_case(self, case_id: int) -> None:
+        def work(ctx: TaskContext) -> Any:
+            summaries = case_service.list_cases(self.app)
+            name = next(c.name for c in summaries if c.id == case_id)
+            return case_service.use_case(self.app, name)
+
+        self.runner.run(
+            work,
+            on_done=lambda case: self._enter_case(case.id, case.name, dict(case.settings or {})),
+        )
+
+    def _enter_case(self, case_id: int, name: str, settings: dict[str, Any]) -> None:
+        self.case_id, self.case_name = case_id, name
+        self.case_settings = {**case_service.DEFAULT_CASE_SETTINGS, **settings}
+        self.blur_action.setChecked(bool(self.case_settings["blur_thumbnails"]))
+        self.grey_action.setChecked(bool(self.case_settings["greyscale_thumbnails"]))
+        self.viewer.set_veil(*self._veil())
+        self.setWindowTitle(f"Verifier — {name}")
+        self.open_clip(None)
+        self.refresh()
+
+    def _veil(self) -> tuple[bool, bool]:
+        return bool(self.case_settings.get("blur_thumbnails")), bool(
+            self.case_settings.get("greyscale_thumbnails")
+        )
+
+    def new_case(self) -> None:
+        dialog = NewCaseDialog(self)
+
+        def accepted() -> None:
+            name, description = dialog.name_edit.text(), dialog.description_edit.text()
+            blur, grey = dialog.blur.isChecked(), dialog.greyscale.isChecked()
+
+            def work(ctx: TaskContext) -> str:
+                case = case_service.create_case(self.app, name, description)
+                if blur or grey:
+                    case_service.update_case_settings(
+                        self.app, case.id, blur_thumbnails=blur, greyscale_thumbnails=grey
+                    )
+                return case.name
+
+            self.runner.run(work, on_done=self._load_cases, title=None)
+
+        dialog.accepted.connect(accepted)
+        self._present(dialog)
+
+    def _wellbeing(self, key: str, checked: bool) -> None:
+        if self.case_id is None:
+            return
+        case_id = self.case_id
+
+        def done(settings: dict[str, Any]) -> None:
+            self.case_settings = settings
+            self.viewer.set_veil(*self._veil())
+            self.refresh()
+
+        self.runner.run(
+            lambda ctx: case_service.update_case_settings(self.app, case_id, **{key: checked}),
+            on_done=done,
+        )
+
+    # ---------------------------------------------------------------- clips
+
+    def refresh(self) -> None:
+        """Reload the clip table (and keep the open clip selected)."""
+        if self.case_id is None:
+            return
+        case_id = self.case_id
+        blur, grey = self._veil()
+
+        def work(ctx: TaskContext) -> ClipTableData:
+            rows = clip_rows(self.app, case_id)
+            thumbs = {}
+            for row in rows:
+                image = load_thumbnail(row.thumbnail, blur=blur, greyscale=grey)
+                if image is not None:
+                    thumbs[row.clip_id] = image
+            return ClipTableData(rows, thumbs)
+
+        def done(data: ClipTableData) -> None:
+            self.browser.set_clips(data, keep=self.clip_id)
+            if self.clip_id is None and data.rows:
+                # Open the first clip, so the window starts on something to look at.
+                first = self.browser.proxy.index(0, 1)
+                self.browser.select_clip(
+                    self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).clip_id
+                )
+            self._update_status()
+
+        self.runner.run(work, on_done=done)
+
+    def open_clip(self, clip_id: int | None) -> None:
+        self.clip_id = clip_id
+        self.details = None
+        self.viewer.open_clip(clip_id)
+        if clip_id is None:
+            for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
+                pane.show_details(None)
+            self.annotations.show_annotations([])
+            return
+        blur, grey = self._veil()
+
+        def done(details: ClipDetails) -> None:
+            if self.clip_id != clip_id:
+                return
+            self.details = details
+            for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
+                pane.show_details(details)
+            self._set_annotations(details.annotations)
+
+        self.runner.run(
+            lambda ctx: load_details(self.app, clip_id, blur=blur, greyscale=grey), on_done=done
+        )
+
+    def _jump(self, frame_index: int) -> None:
+        self.viewer.go_to(frame_index)
+        self.viewer.canvas.setFocus()
+
+    def _update_status(self) -> None:
+        parts = [f"Case: {self.case_name}" if self.case_name else "No case"]
+        parts.append(f"{self.browser.model.rowCount()} clips")
+        if self.viewer.view is not None:
+            parts.append(f"#{self.viewer.view.clip_id} {self.viewer.view.name}")
+        parts.append(f"analyst {self.app.analyst}")
+        parts.append(str(self.app.settings.data_dir))
+        self.status.setText("   ·   ".join(parts))
+
+    # --------------------------------------------------------------- import
+
+    def _import_files_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import files into the case")
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def _import_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import a folder into the case")
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import files and folders into the current case, with progress and a summary."""
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case before importing.")
+            return
+        case_id = self.case_id
+
+        def work(ctx: TaskContext) -> Any:
+            from verifier.db.models import Case
+
+            with self.app.db.read() as session:
+                case = session.get(Case, case_id)
+                assert case is not None
+                session.expunge(case)
+            return import_paths(self.app, paths, case, progress=ctx.progress, cancel=ctx.cancel)
+
+        def done(report: Any) -> None:
+            self.last_import = report
+            dialog = ImportSummaryDialog(self, report)
+            self._present(dialog)
+            self.refresh()
+            self._load_case_list()
+
+        self.runner.run(work, on_done=done, title="Importing")
+
+    def _load_case_list(self) -> None:
+        def done(summaries: list[Any]) -> None:
+            self.browser.set_cases([(c.id, c.name, c.clip_count) for c in summaries], self.case_id)
+
+        self.runner.run(lambda ctx: case_service.list_cases(self.app), on_done=done)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.import_paths(paths)
+
+    # ---------------------------------------------------------- annotations
+
+    def _set_annotations(
+        self, annotations: list[dict[str, Any]], selected: int | None = None
+    ) -> None:
+        self.annotations.show_annotations(annotations)
+        self.viewer.set_annotations(annotations, selected)
+
+    def _reload_annotations(self, selected: int | None = None) -> None:
+        clip_id = self.clip_id
+        if clip_id is None:
+            return
+
+        def done(annotations: list[dict[str, Any]]) -> None:
+            if self.clip_id == clip_id:
+                self._set_annotations(annotations, selected)
+                if selected is not None:
+                    self.annotations.select(selected)
+                self.viewer.refresh_marks()
+
+        self.runner.run(lambda ctx: list_annotations(self.app, clip_id), on_done=done)
+
+    def _annotate(self, frame_index: int, rect: QRectF) -> None:
+        view = self.viewer.view
+        if view is None:
+            return
+        clip_id = view.clip_id
+        where = (
+            f"Frame {frame_index} ({format_seconds(view.seconds_of(frame_index))}), "
+            f"rectangle {rect.x():.0f}, {rect.y():.0f}, {rect.width():.0f}×{rect.height():.0f} px"
+        )
+        dialog = AnnotationDialog(self, title="New annotation", where=where)
+
+        def accepted() -> None:
+            box = (rect.x(), rect.y(), rect.width(), rect.height())
+            label, note = dialog.label, dialog.note
+            self.runner.run(
+                lambda ctx: add_annotation(self.app, clip_id, frame_index, box, label, note),
+                on_done=lambda a: self._reload_annotations(a["id"]),
+            )
+
+        dialog.accepted.connect(accepted)
+        self._present(dialog)
+
+    def _edit_annotation(self, annotation: dict[str, Any]) -> None:
+        dialog = AnnotationDialog(
+            self, title=f"Edit annotation #{annotation['id']}",
+            where=f"Frame {annotation['frame_index']}",
+            label=annotation["label"], note=annotation["note"],
+        )  # fmt: skip
+
+        def accepted() -> None:
+            label, note = dialog.label, dialog.note
+            self.runner.run(
+                lambda ctx: edit_annotation(self.app, annotation["id"], label=label, note=note),
+                on_done=lambda a: self._reload_annotations(a["id"]),
+            )
+
+        dialog.accepted.connect(accepted)
+        self._present(dialog)
+
+    def _delete_annotation(self, annotation: dict[str, Any]) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question, "Delete annotation",
+            f"Delete annotation #{annotation['id']} ({annotation['label']}) on frame "
+            f"{annotation['frame_index']}? The custody log keeps what it said.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
+        )  # fmt: skip
+
+        def finished(result: int) -> None:
+            if result == QMessageBox.StandardButton.Yes:
+                self.runner.run(
+                    lambda ctx: delete_annotation(self.app, annotation["id"]),
+                    on_done=lambda _r: self._reload_annotations(),
+                )
+
+        box.finished.connect(finished)
+        self._present(box)
+
+    def _show_annotation(self, annotation: dict[str, Any]) -> None:
+        self.viewer.set_annotations(self.annotations.annotations, annotation["id"])
+        if self.viewer.target_index != annotation["frame_index"]:
+            self.viewer.go_to(annotation["frame_index"])
+
+    def _select_annotation(self, annotation_id: int) -> None:
+        self.tabs.setCurrentWidget(self.annotations)
+        self.annotations.select(annotation_id)
+
+    # --------------------------------------------------------------- views
+
+    def go_to_dialog(self) -> None:
+        view = self.viewer.view
+        if view is None:
+            return
+        current = format_seconds(view.seconds_of(self.viewer.target_index))
+        dialog = GoToDialog(self, current)
+
+        def accepted() -> None:
+            try:
+                index = parse_position(dialog.edit.text(), view)
+            except VerifierError as exc:
+                self.runner.show_error(str(exc), "Go to")
+                return
+            self.viewer.go_to(index)
+            self.viewer.canvas.setFocus()
+
+        dialog.accepted.connect(accepted)
+        self._present(dialog)
+
+    def enhance_dialog(self) -> None:
+        def apply(enhancement: Enhancement) -> None:
+            look = self.viewer.look
+            self.viewer.set_look(Look(enhancement, look.blur, look.greyscale))
+
+        dialog = EnhanceDialog(self, self.viewer.look.enhancement, apply)
+        self._present(dialog, modal=False)
+
+    def compare(self, relation: dict[str, Any]) -> None:
+        from verifier.gui.compare import ComparisonWindow
+
+        window = ComparisonWindow(self.app, self.runner, relation, None)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(lambda _o=None, w=window: self._forget(w))
+        self.comparisons.append(window)
+        window.show()
+
+    def _forget(self, window: QWidget) -> None:
+        if window in self.comparisons:
+            self.comparisons.remove(window)
+
+    # --------------------------------------------------------------- export
+
+    def _export_dialog(self, enhanced: bool) -> None:
+        view, index = self.viewer.view, self.viewer.current_index
+        if view is None or index is None:
+            self.runner.show_error("Open a clip first: the frame on screen is exported.")
+            return
+        suggested = str(Path.home() / frame_file_name(view, index, enhanced))
+        path, _ = QFileDialog.getSaveFileName(self, "Export frame", suggested, "PNG (*.png)")
+        if path:
+            self.export_frame_to(Path(path), enhanced=enhanced)
+
+    def export_frame_to(self, path: Path, *, enhanced: bool) -> None:
+        """Export the frame on screen (full resolution) as a PNG, logged in custody."""
+        view, index = self.viewer.view, self.viewer.current_index
+        if view is None or index is None:
+            return
+        enhancement = self.viewer.look.enhancement if enhanced else None
+        clip_id = view.clip_id
+
+        def done(exported: Any) -> None:
+            self.statusBar().showMessage(
+                f"Exported frame {index} to {exported.out_path} (SHA-256 {exported.sha256[:16]}…)",
+                15_000,
+            )
+            self.last_export = exported
+
+        self.runner.run(
+            lambda ctx: export_frame(self.app, clip_id, index, path, enhancement),
+            on_done=done, title="Exporting frame",
+        )  # fmt: skip
+
+    # ----------------------------------------------------------------- misc
+
+    def _present(self, dialog: Any, *, modal: bool = True) -> None:
+        """Show a dialog without blocking; afterwards, keys step the viewer again."""
+        self.dialog = dialog
+        dialog.finished.connect(lambda _result=0: self._refocus())
+        if modal:
+            dialog.open()
+        else:
+            dialog.show()
+
+    def _refocus(self) -> None:
+        self.activateWindow()
+        self.viewer.canvas.setFocus()
+
+    def _show_shortcuts(self) -> None:
+        text = (
+            "Right / Left: one frame forward / back\n"
+            "Shift+Right / Shift+Left: one second\n"
+            "Page Down / Page Up: next / previous keyframe or cut\n"
+            "Home / End: first / last frame\n"
+            "Space: play / pause\n"
+            "Ctrl+G: go to a time or frame number\n"
+            "A: draw an annotation rectangle;  L: loupe;  0: fit;  R: reveal veiled footage\n"
+            "Mouse wheel: zoom;  drag: pan"
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=self)
+        self._present(box)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        for window in list(self.comparisons):
+            window.close()
+        self.viewer.shutdown()
+        self.runner.shutdown()
+        super().closeEvent(event)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self.viewer.canvas.setFocus)

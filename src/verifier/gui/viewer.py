@@ -1,0 +1,581 @@
+"""The frame viewer: exact stepping with the project's decoder.
+
+The decoder lives on the viewer's own task lane (one thread, in order), so
+stepping never blocks the window and the decoder is never used from two
+threads. Requests are ``latest_only``: holding an arrow key shows frames as
+fast as they decode and ends exactly on the last frame asked for.
+
+What is shown is always identified: frame number, presentation timestamp
+(raw pts and time base), clip time and timecode. Enhancement and the
+wellbeing blur change only the displayed copy; evidence is never written.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from verifier.gui.canvas import Box, FrameCanvas
+from verifier.gui.imaging import qimage_from_rgb
+from verifier.gui.tasks import TaskContext, TaskRunner
+from verifier.gui.timeline import Timeline
+from verifier.media.decode import VideoDecoder
+from verifier.media.enhance import Enhancement, apply_enhancement, wellbeing_filter
+from verifier.services.context import App
+from verifier.services.viewing import ClipView, format_seconds, load_clip_view
+
+#: Arguments for the interactive decoder (stepping, not a sequential pass).
+DECODER_OPTIONS: dict[str, Any] = {}
+
+_lane_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ShownFrame:
+    """A frame as displayed: its identity, the decoded pixels and the image shown."""
+
+    index: int
+    pts: int | None
+    seconds: float
+    raw: np.ndarray  # as decoded, at display size, before enhancement (read-only)
+    image: QImage  # what is on screen (enhanced and/or veiled)
+    frame_size: QSize  # upright full resolution
+    key: bool
+
+
+@dataclass(frozen=True)
+class Look:
+    """How frames are displayed: view-only enhancement and the wellbeing veil."""
+
+    enhancement: Enhancement = field(default_factory=Enhancement)
+    blur: bool = False
+    greyscale: bool = False
+
+    def apply(self, rgb: np.ndarray) -> np.ndarray:
+        shown = rgb if self.enhancement.is_identity else apply_enhancement(rgb, self.enhancement)
+        if self.blur or self.greyscale:
+            shown = wellbeing_filter(shown, blur=self.blur, greyscale=self.greyscale)
+        return shown
+
+
+class _FrameSource:
+    """The decoder of one clip; used only from the viewer's lane."""
+
+    def __init__(self, view: ClipView) -> None:
+        self.view = view
+        self._decoder: VideoDecoder | None = None
+        self._still: np.ndarray | None = None
+
+    def frame(self, index: int, max_side: int | None) -> tuple[np.ndarray, int | None, float, bool]:
+        view = self.view
+        if view.is_still:
+            if self._still is None:
+                with Image.open(view.path) as image:
+                    self._still = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+            rgb = self._still
+            if max_side is not None and max(rgb.shape[:2]) > max_side:
+                import cv2
+
+                scale = max_side / max(rgb.shape[:2])
+                size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            return rgb, None, 0.0, True
+        if self._decoder is None:
+            index_list = [int(p) for p in view.pts] if view.pts is not None else None
+            self._decoder = VideoDecoder(view.path, index=index_list, **DECODER_OPTIONS)
+        decoded = self._decoder.frame(index)
+        rgb = decoded.rgb(max_side)
+        return rgb, decoded.info.pts, float(decoded.info.seconds), decoded.info.key
+
+    def close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
+
+
+class FrameViewer(QWidget):
+    """Frame canvas, position readout, transport controls and timeline."""
+
+    #: A frame is on screen (its index).
+    frameShown = Signal(int)
+    #: The user asked for a frame (before it is decoded); linked views follow this.
+    indexRequested = Signal(int)
+    #: A clip was loaded (its view), or None when cleared.
+    clipLoaded = Signal(object)
+    #: A rectangle was drawn in annotation mode (frame index, frame-pixel rect).
+    rectangleDrawn = Signal(int, QRectF)
+    #: An annotation box was clicked on the frame.
+    annotationClicked = Signal(int)
+
+    def __init__(
+        self, app: App, runner: TaskRunner, parent: QWidget | None = None, *, compact: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self.app = app
+        self.runner = runner
+        self._lane = f"viewer-{next(_lane_ids)}"
+        self.view: ClipView | None = None
+        self._source: _FrameSource | None = None
+        self.shown: ShownFrame | None = None
+        self._requested: int | None = None  # latest index asked for
+        self._look = Look()
+        self.revealed = False
+        self._veil = (False, False)
+        self._boxes: list[dict[str, Any]] = []
+        self._selected_box: int | None = None
+        self._play_timer = QTimer(self)
+        self._play_timer.setInterval(8)
+        self._play_timer.timeout.connect(self._play_tick)
+        self._play_origin: tuple[float, float] | None = None
+
+        self.canvas = FrameCanvas(self)
+        self.canvas.rectangleDrawn.connect(self._on_rectangle)
+        self.canvas.boxClicked.connect(self.annotationClicked)
+        self.canvas.zoomChanged.connect(lambda _z: self._refresh_resolution())
+        self.info = QLabel("No clip", self)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.setObjectName("frameInfo")
+        self.timeline = Timeline(self)
+        self.timeline.seekRequested.connect(self.go_to)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.info)
+        self.controls = self._make_controls()
+        layout.addLayout(self.controls)
+        layout.addWidget(self.timeline)
+        if compact:
+            self.timeline.hide()
+        self._make_shortcuts()
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(150)
+        self._resize_timer.timeout.connect(self._refresh_resolution)
+
+    # ------------------------------------------------------------ controls
+
+    def _button(
+        self, icon: QStyle.StandardPixmap | None, text: str, tip: str, slot: Any
+    ) -> QToolButton:
+        button = QToolButton(self)
+        if icon is not None:
+            button.setIcon(self.style().standardIcon(icon))
+        else:
+            button.setText(text)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.clicked.connect(slot)
+        return button
+
+    def _make_controls(self) -> QHBoxLayout:
+        sp = QStyle.StandardPixmap
+        row = QHBoxLayout()
+        row.setSpacing(2)
+        self.play_button = self._button(
+            sp.SP_MediaPlay, "", "Play / pause (Space)", self.toggle_play
+        )
+        buttons = [
+            self._button(sp.SP_MediaSkipBackward, "", "First frame (Home)", self.first),
+            self._button(None, "◆◀", "Previous keyframe or cut (Page Up)", self.previous_mark),
+            self._button(
+                None, "−1s", "One second back (Shift+Left)", lambda: self.step_seconds(-1)
+            ),
+            self._button(None, "◀|", "One frame back (Left)", lambda: self.step(-1)),
+            self.play_button,
+            self._button(None, "|▶", "One frame forward (Right)", lambda: self.step(1)),
+            self._button(
+                None, "+1s", "One second forward (Shift+Right)", lambda: self.step_seconds(1)
+            ),
+            self._button(None, "▶◆", "Next keyframe or cut (Page Down)", self.next_mark),
+            self._button(sp.SP_MediaSkipForward, "", "Last frame (End)", self.last),
+        ]
+        for button in buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        self.annotate_button = self._button(
+            None, "▭ Annotate", "Draw a rectangle on the frame to annotate it (A)",
+            self._sync_draw_mode,
+        )  # fmt: skip
+        self.annotate_button.setCheckable(True)
+        self.loupe_button = self._button(
+            None, "Loupe", "Magnifier under the mouse (L)", self._sync_loupe
+        )
+        self.loupe_button.setCheckable(True)
+        self.fit_button = self._button(
+            None, "Fit", "Fit the frame in the window (0)", self.canvas.fit
+        )
+        self.reveal_button = self._button(
+            None, "Reveal", "Show the footage unblurred (R); this case veils graphic footage",
+            self.toggle_reveal,
+        )  # fmt: skip
+        self.reveal_button.setCheckable(True)
+        self.reveal_button.hide()
+        for button in (
+            self.annotate_button,
+            self.loupe_button,
+            self.fit_button,
+            self.reveal_button,
+        ):
+            row.addWidget(button)
+        return row
+
+    def _make_shortcuts(self) -> None:
+        context = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        bindings: list[tuple[Any, Any]] = [
+            (Qt.Key.Key_Right, lambda: self.step(1)),
+            (Qt.Key.Key_Left, lambda: self.step(-1)),
+            (QKeySequence("Shift+Right"), lambda: self.step_seconds(1)),
+            (QKeySequence("Shift+Left"), lambda: self.step_seconds(-1)),
+            (Qt.Key.Key_PageDown, self.next_mark),
+            (Qt.Key.Key_PageUp, self.previous_mark),
+            (Qt.Key.Key_Home, self.first),
+            (Qt.Key.Key_End, self.last),
+            (Qt.Key.Key_Space, self.toggle_play),
+            (Qt.Key.Key_A, self.annotate_button.toggle),
+            (Qt.Key.Key_L, self.loupe_button.toggle),
+            (Qt.Key.Key_0, self.canvas.fit),
+            (Qt.Key.Key_R, self.toggle_reveal),
+        ]
+        self._shortcuts = []
+        for key, slot in bindings:
+            sequence = key if isinstance(key, QKeySequence) else QKeySequence(key)
+            shortcut = QShortcut(sequence, self, context=context)
+            shortcut.setAutoRepeat(True)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+        self.annotate_button.toggled.connect(lambda _c: self._sync_draw_mode())
+        self.loupe_button.toggled.connect(lambda _c: self._sync_loupe())
+
+    def _sync_draw_mode(self) -> None:
+        self.canvas.draw_mode = self.annotate_button.isChecked()
+        cursor = Qt.CursorShape.CrossCursor if self.canvas.draw_mode else Qt.CursorShape.ArrowCursor
+        self.canvas.setCursor(cursor)
+
+    def _sync_loupe(self) -> None:
+        self.canvas.loupe = self.loupe_button.isChecked()
+        self._refresh_resolution()
+
+    # ---------------------------------------------------------- clip loading
+
+    def open_clip(self, clip_id: int | None, at: int = 0) -> None:
+        """Load a clip (in the background) and show frame ``at``."""
+        self.pause()
+        self._close_source()
+        if clip_id is None:
+            self._set_view(None)
+            return
+        self.canvas.placeholder = "Opening…"
+        self.canvas.set_frame(None, QSize(0, 0))
+        self.runner.run(
+            lambda ctx: load_clip_view(self.app, clip_id),
+            on_done=lambda view: self._set_view(view, at),
+        )
+
+    def set_view(self, view: ClipView, at: int = 0) -> None:
+        """Show an already loaded clip view."""
+        self.pause()
+        self._close_source()
+        self._set_view(view, at)
+
+    def _set_view(self, view: ClipView | None, at: int = 0) -> None:
+        self.view = view
+        self.shown = None
+        self._requested = None
+        self.timeline.set_view(view)
+        self._boxes = []
+        if view is None:
+            self.canvas.placeholder = "Choose a clip"
+            self.canvas.set_frame(None, QSize(0, 0))
+            self.info.setText("No clip")
+            self.clipLoaded.emit(None)
+            return
+        self._source = _FrameSource(view)
+        self.canvas.set_frame(None, QSize(view.width, view.height))
+        self.clipLoaded.emit(view)
+        self.go_to(at)
+
+    def _close_source(self) -> None:
+        source, self._source = self._source, None
+        if source is not None:
+            self.runner.run(lambda ctx: source.close(), lane=self._lane)
+
+    def refresh_marks(self) -> None:
+        """Reload the clip's marks (after annotations changed), keeping the frame."""
+        if self.view is None:
+            return
+        clip_id = self.view.clip_id
+
+        def reloaded(view: ClipView) -> None:
+            if self.view is not None and self.view.clip_id == clip_id:
+                view_source = self._source
+                self.view = view
+                if view_source is not None:
+                    view_source.view = view
+                self.timeline._view = view
+                self.timeline.update()
+
+        self.runner.run(lambda ctx: load_clip_view(self.app, clip_id), on_done=reloaded)
+
+    # ------------------------------------------------------------ navigation
+
+    @property
+    def current_index(self) -> int | None:
+        """The index of the frame on screen."""
+        return self.shown.index if self.shown else None
+
+    @property
+    def target_index(self) -> int:
+        """Where navigation starts from: the last frame asked for, else the one shown."""
+        if self._requested is not None:
+            return self._requested
+        return self.shown.index if self.shown else 0
+
+    def go_to(self, index: int) -> None:
+        if self.view is None:
+            return
+        index = self.view.clamp(index)
+        self._requested = index
+        self.timeline.set_position(index)
+        self.indexRequested.emit(index)
+        self._request(index)
+
+    def step(self, frames: int) -> None:
+        self.go_to(self.target_index + frames)
+
+    def step_seconds(self, seconds: float) -> None:
+        if self.view is not None:
+            self.go_to(self.view.step_seconds(self.target_index, seconds))
+
+    def next_mark(self) -> None:
+        if self.view is not None:
+            self.go_to(self.view.next_mark(self.target_index))
+
+    def previous_mark(self) -> None:
+        if self.view is not None:
+            self.go_to(self.view.previous_mark(self.target_index))
+
+    def first(self) -> None:
+        self.go_to(0)
+
+    def last(self) -> None:
+        if self.view is not None:
+            self.go_to(self.view.last_index)
+
+    # --------------------------------------------------------------- playback
+
+    @property
+    def playing(self) -> bool:
+        return self._play_timer.isActive()
+
+    def toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        view = self.view
+        if view is None or view.is_still or view.frame_count < 2:
+            return
+        start = self.target_index
+        if start >= view.last_index:
+            start = 0
+            self.go_to(0)
+        self._play_origin = (time.monotonic(), view.seconds_of(start))
+        self._play_timer.start()
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+
+    def pause(self) -> None:
+        if self._play_timer.isActive():
+            self._play_timer.stop()
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+
+    def _play_tick(self) -> None:
+        view = self.view
+        if view is None or self._play_origin is None:
+            self.pause()
+            return
+        if self.runner.lane_busy(self._lane):
+            return  # still decoding: drop frames rather than queue them
+        started, origin = self._play_origin
+        target = view.index_at(origin + time.monotonic() - started)
+        if target != self.target_index:
+            self.go_to(target)
+        if target >= view.last_index:
+            self.pause()
+
+    # ------------------------------------------------------------ decoding
+
+    def set_look(self, look: Look) -> None:
+        self._look = look
+        self._redisplay()
+
+    @property
+    def look(self) -> Look:
+        return self._look
+
+    def set_veil(self, blur: bool, greyscale: bool) -> None:
+        """The case's wellbeing setting: veil footage until revealed."""
+        self._veil = (blur, greyscale)
+        self.revealed = False
+        self.reveal_button.setChecked(False)
+        self.reveal_button.setVisible(blur or greyscale)
+        self._redisplay()
+
+    def toggle_reveal(self) -> None:
+        if not any(self._veil):
+            return
+        self.revealed = not self.revealed
+        self.reveal_button.setChecked(self.revealed)
+        self.reveal_button.setText("Veil" if self.revealed else "Reveal")
+        self._redisplay()
+
+    def _effective_look(self) -> Look:
+        blur, grey = self._veil
+        if self.revealed:
+            blur = grey = False
+        return Look(self._look.enhancement, blur or self._look.blur, grey or self._look.greyscale)
+
+    def _redisplay(self) -> None:
+        if self.shown is not None and self._requested is None:
+            self._request(self.shown.index)
+
+    def _refresh_resolution(self) -> None:
+        """Decode again when the display needs more (or fewer) pixels."""
+        shown = self.shown
+        if shown is None:
+            return
+        wanted = self.canvas.display_side()
+        have = max(shown.raw.shape[:2])
+        full = max(shown.frame_size.width(), shown.frame_size.height())
+        if (wanted is None and have < full) or (wanted is not None and abs(wanted - have) > 32):
+            self._request(shown.index)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._resize_timer.start()
+
+    def _request(self, index: int) -> None:
+        source = self._source
+        if source is None:
+            return
+        max_side = self.canvas.display_side()
+        look = self._effective_look()
+
+        def work(ctx: TaskContext) -> ShownFrame:
+            rgb, pts, seconds, key = source.frame(index, max_side)
+            image = qimage_from_rgb(look.apply(rgb))
+            view = source.view
+            return ShownFrame(index, pts, seconds, rgb, image, QSize(view.width, view.height), key)
+
+        self.runner.run(
+            work,
+            on_done=lambda shown: self._on_frame(source, shown),
+            on_error=lambda exc: self._on_frame_error(source, exc),
+            lane=self._lane,
+            latest_only=True,
+        )
+
+    def _on_frame(self, source: _FrameSource, shown: ShownFrame) -> None:
+        if source is not self._source:
+            return  # a frame of the previous clip
+        if self._requested is not None and shown.index != self._requested:
+            return  # superseded; the newer request is on its way
+        self._requested = None
+        self.shown = shown
+        size = shown.frame_size if shown.frame_size.width() else shown.image.size()
+        self.canvas.set_frame(shown.image, size)
+        self.timeline.set_position(shown.index)
+        self._update_info()
+        self._update_boxes()
+        self.frameShown.emit(shown.index)
+
+    def _on_frame_error(self, source: _FrameSource, exc: BaseException) -> None:
+        if source is not self._source:
+            return
+        self._requested = None
+        self.pause()
+        from verifier.gui.tasks import describe_error
+
+        self.runner.show_error(describe_error(exc), "Frame viewer")
+
+    def _update_info(self) -> None:
+        view, shown = self.view, self.shown
+        if view is None or shown is None:
+            return
+        if view.is_still:
+            self.info.setText(f"Still image  {view.width}×{view.height}")
+            return
+        pts = f"pts {shown.pts} ({view.time_base})" if shown.pts is not None else "pts –"
+        key = "  keyframe" if shown.key else ""
+        self.info.setText(
+            f"Frame {shown.index} / {view.last_index}   {pts}   "
+            f"{format_seconds(shown.seconds)}   TC {view.timecode(shown.index)}{key}"
+        )
+
+    # ------------------------------------------------------------ annotations
+
+    def set_annotations(
+        self, annotations: list[dict[str, Any]], selected: int | None = None
+    ) -> None:
+        """The clip's annotations (dicts from the annotation service)."""
+        self._boxes = list(annotations)
+        self._selected_box = selected
+        self._update_boxes()
+
+    def _update_boxes(self) -> None:
+        index = self.shown.index if self.shown else None
+        self.canvas.set_boxes(
+            [
+                Box(a["id"], QRectF(a["x"], a["y"], a["w"], a["h"]), a["label"],
+                    a["id"] == self._selected_box)
+                for a in self._boxes
+                if a["frame_index"] == index
+            ]
+        )  # fmt: skip
+
+    def _on_rectangle(self, rect: QRectF) -> None:
+        if self.shown is not None:
+            self.rectangleDrawn.emit(self.shown.index, rect)
+
+    # ------------------------------------------------------------ export
+
+    def displayed_rgb(self) -> np.ndarray | None:
+        """The decoded pixels of the frame on screen (before enhancement)."""
+        return self.shown.raw if self.shown else None
+
+    def shutdown(self) -> None:
+        self.pause()
+        self._close_source()
+
+
+def frame_file_name(view: ClipView, index: int, enhanced: bool) -> str:
+    from verifier.services.keyframes import timestamp_label
+
+    suffix = "_enhanced" if enhanced else ""
+    return (
+        f"clip{view.clip_id}_{view.sha256[:12]}_{timestamp_label(view.seconds_of(index))}"
+        f"_f{index}{suffix}.png"
+    )
+
+
+def default_export_dir() -> Path:
+    return Path.home()
