@@ -158,6 +158,12 @@ def test_keyboard_shortcuts_move_where_they_say(qtbot: Any, window: MainWindow) 
     window.dialog.edit.setText("0:01.5")
     window.dialog.accept()
     _wait_index(qtbot, window, view.index_at(1.5))
+    # A mistyped position is refused in a dialog that says why; the frame stays.
+    window.go_to_dialog()
+    window.dialog.edit.setText("soon")
+    window.dialog.accept()
+    assert "neither a time" in window.runner.errors[-1]
+    assert viewer.current_index == view.index_at(1.5)
 
 
 def test_annotation_drawn_with_the_mouse_is_stored(
@@ -387,3 +393,48 @@ def test_demo_headless_prints_the_summary_and_without_a_display_refuses_first(
     assert result.returncode == 0, result.stderr
     assert "notvideo.mp4" in result.stderr + result.stdout  # the broken file is named
     assert "Same footage (cluster 1, 1 relations): cut.mp4, vfr.mp4" in result.stdout
+
+
+def test_zoom_pan_loupe_and_play(qtbot: Any, window: MainWindow) -> None:
+    _open(qtbot, window, "cut.mp4")
+    viewer, canvas = window.viewer, window.viewer.canvas
+    from PySide6.QtCore import QPoint as P
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    centre = QPointF(canvas.width() / 2 + 40, canvas.height() / 2)
+    under = canvas.widget_to_frame(centre)
+    wheel = QWheelEvent(
+        centre, canvas.mapToGlobal(centre), P(0, 0), P(0, 240), Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas, wheel)
+    assert canvas.zoom == pytest.approx(1.25**2)
+    # Zooming keeps the frame point under the mouse where it was.
+    after = canvas.widget_to_frame(centre)
+    assert (after.x(), after.y()) == pytest.approx((under.x(), under.y()), abs=0.5)
+    # Zoomed in, the viewer decodes at full resolution.
+    qtbot.waitUntil(
+        lambda: viewer.shown is not None and viewer.shown.raw.shape[:2] == (240, 320)
+        and not window.runner.busy
+    )  # fmt: skip
+    before = canvas.widget_to_frame(centre)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=centre.toPoint())
+    qtbot.mouseMove(canvas, centre.toPoint() + P(30, 0))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=centre.toPoint() + P(30, 0))
+    assert canvas.widget_to_frame(centre).x() < before.x()  # dragged right: view moves left
+    qtbot.keyClick(canvas, Qt.Key.Key_0)
+    assert canvas.zoom == 1.0
+    qtbot.keyClick(canvas, Qt.Key.Key_L)
+    assert canvas.loupe and canvas.display_side() is None
+    qtbot.keyClick(canvas, Qt.Key.Key_L)
+
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    assert viewer.playing
+    qtbot.waitUntil(lambda: (viewer.current_index or 0) >= 10, timeout=10_000)
+    qtbot.keyClick(canvas, Qt.Key.Key_Space)
+    assert not viewer.playing
+    qtbot.waitUntil(lambda: not window.runner.busy)
+    stopped = viewer.current_index
+    qtbot.wait(200)
+    assert viewer.current_index == stopped
