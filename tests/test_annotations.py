@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.helpers import import_one as _import
 
 from verifier.cli.main import cli
 from verifier.errors import VerifierError
-from verifier.services import cases
 from verifier.services.annotations import (
     LABELS,
     add_annotation,
@@ -21,15 +21,6 @@ from verifier.services.annotations import (
 )
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
-from verifier.services.importing import import_paths
-
-
-def _import(app: App, path: Path, *, analyse: bool = True) -> int:
-    case = cases.get_or_create_case(app, "A")
-    [item] = import_paths(app, [path], case, analyse=analyse).items
-    assert item.status == "imported", item
-    assert item.clip_id is not None
-    return item.clip_id
 
 
 def _custody(app: App, clip_id: int) -> list[dict]:

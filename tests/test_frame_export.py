@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image, ImageOps
 from sqlalchemy import select
+from tests.helpers import import_one as _import
 
 from verifier.cli.main import cli
 from verifier.db.models import Clip, CustodyEvent, StoredFile
@@ -23,17 +24,8 @@ from verifier.services import frames as frame_service
 from verifier.services.analysis import unpack_frame_index
 from verifier.services.context import App
 from verifier.services.frames import export_frame, frame_index_at
-from verifier.services.importing import import_paths
 from verifier.services.verification import verify
 from verifier.store import sha256_file
-
-
-def _import(app: App, path: Path, *, analyse: bool = True) -> int:
-    case = cases.get_or_create_case(app, "A")
-    [item] = import_paths(app, [path], case, analyse=analyse).items
-    assert item.status == "imported", item
-    assert item.clip_id is not None
-    return item.clip_id
 
 
 def _decoded(app: App, clip_id: int, index: int) -> np.ndarray:
