@@ -268,6 +268,124 @@ def test_small_cache_still_exact(clips: dict[str, Path]) -> None:
             assert frame is not None and np.array_equal(frame.rgb(), reference[i])
 
 
+@pytest.fixture(scope="session")
+def longgop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """150 frames, keyframes only at 0 and 120, runs of B-frames (some non-reference)."""
+    if FFMPEG is None:
+        pytest.skip("ffmpeg is needed to make test clips")
+    path = tmp_path_factory.mktemp("decode-longgop") / "longgop.mp4"
+    _ffmpeg("-f", "lavfi", "-t", "6", "-i", "testsrc2=size=320x240:rate=25",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "120", "-keyint_min", "120",
+            "-sc_threshold", "0", "-bf", "3", "-threads", "1", str(path))  # fmt: skip
+    return path
+
+
+def _sequential(path: Path) -> tuple[list[int], list[int], list[np.ndarray]]:
+    """pts, keyframe indices and pixels of a full sequential pass (the reference)."""
+    with VideoDecoder(path) as decoder:
+        frames = [(f.info.pts, f.info.key, f.rgb()) for f in decoder.iter_frames()]
+    keys = [i for i, (_, key, _) in enumerate(frames) if key]
+    return [p for p, _, _ in frames], keys, [rgb for _, _, rgb in frames]
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("threads", [True, False, 2])
+def test_jump_skipping_nonref_frames_is_exact(longgop: Path, threads: bool | int) -> None:
+    pts, keys, reference = _sequential(longgop)
+    assert keys == [0, 120]
+    # As the GUI opens it: with the exact index analysis stored.
+    with VideoDecoder(longgop, index=pts, threads=threads, skip_nonref=False) as plain:
+        plain.frame(110)
+        decoded_plain = plain.stats.decoded
+    with VideoDecoder(longgop, index=pts, threads=threads) as decoder:
+        frame = decoder.frame(110)
+        assert frame.info.index == 110 and np.array_equal(frame.rgb(), reference[110])
+        # Non-reference pictures before the kept run were not decoded...
+        assert decoder.stats.decoded < decoded_plain - 10
+        # ...and every frame that was kept is the sequential frame, bit for bit.
+        hits = decoder.stats.cache_hits
+        for i in range(109, 79, -1):
+            previous = decoder.prev()
+            assert previous is not None and previous.info.index == i
+            assert np.array_equal(previous.rgb(), reference[i]), f"frame {i} differs"
+        assert decoder.stats.cache_hits == hits + 30
+        # Stepping on past the kept run decodes again, this time keeping a long run.
+        seeks = decoder.stats.seeks
+        for i in range(79, 9, -1):
+            previous = decoder.prev()
+            assert previous is not None and np.array_equal(previous.rgb(), reference[i])
+        assert decoder.stats.seeks == seeks + 1
+        # Forward again from a jump: the live decode goes on with nothing skipped.
+        decoder.frame(100)
+        for i in range(101, 150):
+            following = decoder.next()
+            assert following is not None and np.array_equal(following.rgb(), reference[i])
+        # A full pass afterwards is not affected by the skipping either.
+        assert all(np.array_equal(f.rgb(), reference[f.info.index]) for f in decoder.iter_frames())
+
+
+@needs_ffmpeg
+@pytest.mark.parametrize("threads", [True, False])
+def test_step_back_across_a_keyframe(longgop: Path, threads: bool) -> None:
+    pts, _, reference = _sequential(longgop)
+    with VideoDecoder(longgop, index=pts, threads=threads) as decoder:
+        decoder.frame(125)
+        for i in range(124, 119, -1):
+            frame = decoder.prev()
+            assert frame is not None and frame.info.index == i
+        seeks = decoder.stats.seeks
+        # 119 is the end of the previous GOP: it is decoded from frame 0, once,
+        # and the long run behind it is kept for the following steps.
+        for i in range(119, 59, -1):
+            frame = decoder.prev()
+            assert frame is not None and frame.info.index == i
+            assert np.array_equal(frame.rgb(), reference[i]), f"frame {i} differs"
+        assert decoder.stats.seeks == seeks + 1
+
+
+def _has_encoder(name: str) -> bool:
+    if FFMPEG is None:
+        return False
+    listing = subprocess.run(
+        [FFMPEG, "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+    ).stdout
+    return any(line.split()[1:2] == [name] for line in listing.splitlines())
+
+
+@needs_ffmpeg
+def test_open_gop_leading_pictures_without_restart(tmp_path: Path) -> None:
+    # x265 makes open GOPs: the keyframe at 120 is a CRA whose leading
+    # pictures (before it in presentation order, after it in decoding
+    # order) need the previous GOP. Seeking for them lands on the CRA first;
+    # HEVC frames report their pts as dts, so retrying "before its dts" alone
+    # never got further and ended in a decode from the start of the file.
+    if not _has_encoder("libx265"):
+        pytest.skip("ffmpeg has no libx265")
+    path = tmp_path / "opengop.mp4"
+    _ffmpeg("-f", "lavfi", "-t", "6", "-i", "testsrc2=size=320x240:rate=25", "-c:v", "libx265",
+            "-x265-params", "keyint=120:min-keyint=120:scenecut=0:bframes=4:open-gop=1:"
+            "log-level=error", str(path))  # fmt: skip
+    pts, keys, reference = _sequential(path)
+    assert keys == [0, 120]
+    with VideoDecoder(path, index=pts) as decoder:
+        frame = decoder.frame(119)
+        assert np.array_equal(frame.rgb(), reference[119])
+        assert decoder.stats.restarts == 0 and decoder.stats.seeks <= 3
+        decoder.frame(125)
+        for i in range(124, 99, -1):
+            frame = decoder.prev()
+            assert frame is not None and np.array_equal(frame.rgb(), reference[i])
+        assert decoder.stats.restarts == 0
+
+
+@needs_ffmpeg
+def test_thread_count_is_checked(clips: dict[str, Path]) -> None:
+    with pytest.raises(ValueError):
+        VideoDecoder(clips["bframes"], threads=0)
+    with VideoDecoder(clips["bframes"], threads=3) as decoder:
+        assert decoder.frame(60).info.index == 60
+
+
 @needs_ffmpeg
 def test_iter_frames_can_be_cancelled(clips: dict[str, Path]) -> None:
     token = CancelToken()

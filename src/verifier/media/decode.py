@@ -7,7 +7,10 @@ Two very different users share this module:
   asked);
 * the frame stepper of the GUI needs exact random access, stepping forwards
   and backwards (:meth:`VideoDecoder.frame`, :meth:`VideoDecoder.next`,
-  :meth:`VideoDecoder.prev`), backed by a byte-bounded cache.
+  :meth:`VideoDecoder.prev`), backed by a byte-bounded cache. Its cost is
+  the decode from the keyframe before a target; frames only passed over on
+  the way are never converted, and their non-reference pictures are not
+  decoded at all (see :class:`VideoDecoder`, "Random access").
 
 Frames are identified by their position in presentation order (``index``) and
 by their raw presentation timestamp (``pts`` in the stream's ``time_base``).
@@ -30,6 +33,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +45,7 @@ import av
 import av.logging
 import cv2
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from verifier.errors import VerifierError
 from verifier.progress import CancelToken
@@ -55,6 +60,11 @@ MAX_ERRORS = 50
 #: Used only when keyframe positions are unknown; decoding ~30 frames of
 #: 1080p H.264 costs about as much as a seek plus a keyframe decode.
 _FORWARD_WITHOUT_SEEK = 30
+
+#: How many frames before the target a jump (any miss that is not a step back)
+#: decodes fully and caches, so that the first steps back are cache hits.
+#: Frames before them are passed over with non-reference pictures skipped.
+_SEEK_KEEP_BEHIND = 30
 
 #: How many times a seek that landed after its target is retried further back
 #: before we give up on seeking and decode from the start.
@@ -76,6 +86,23 @@ class FrameInfo:
     def seconds(self) -> Fraction:
         """Clip-relative presentation time, exact; 0 for frame 0."""
         return (self.pts - self.start_pts) * self.time_base
+
+
+_local = threading.local()
+
+
+def _reformatter() -> VideoReformatter:
+    """This thread's scaler: reusing it keeps swscale's setup between frames.
+
+    ``VideoFrame.reformat`` builds and initialises a new scaler per call,
+    up to 1 ms of a 3-4 ms 1080p-to-720p conversion. The output is the same
+    (tested); a scaler must not be used by two threads at once, hence one
+    per thread.
+    """
+    reformatter = getattr(_local, "reformatter", None)
+    if reformatter is None:
+        reformatter = _local.reformatter = VideoReformatter()
+    return reformatter
 
 
 def _frame_nbytes(frame: av.VideoFrame) -> int:
@@ -146,11 +173,11 @@ class DecodedFrame:
             scale = max_side / max(width, height)
             width = max(1, round(width * scale))
             height = max(1, round(height * scale))
-            frame = self._av.reformat(
-                width=width, height=height, format="rgb24", interpolation="AREA"
+            frame = _reformatter().reformat(
+                self._av, width=width, height=height, format="rgb24", interpolation="AREA"
             )
         else:
-            frame = self._av.reformat(format="rgb24")
+            frame = _reformatter().reformat(self._av, format="rgb24")
         return self._store(key, self._upright(frame.to_ndarray()))
 
     def gray(self, width: int, height: int) -> np.ndarray:
@@ -166,7 +193,11 @@ class DecodedFrame:
         coded_w, coded_h = (height, width) if self._rotation in (90, 270) else (width, height)
         luma = _luma_plane(self._av)
         if luma is None:
-            small = self._av.reformat(width=coded_w, height=coded_h, format="gray").to_ndarray()
+            small = (
+                _reformatter()
+                .reformat(self._av, width=coded_w, height=coded_h, format="gray")
+                .to_ndarray()
+            )
         else:
             # Area-averaging the luma plane directly is ~10x cheaper than an
             # extreme swscale downscale, and this runs on every frame.
@@ -217,7 +248,11 @@ def _luma_plane(frame: av.VideoFrame) -> np.ndarray | None:
 
 @dataclass
 class DecoderStats:
-    """Counters that show what random access cost; tests and benchmarks read them."""
+    """Counters that show what random access cost; tests and benchmarks read them.
+
+    ``decoded`` counts frames the decoder output; non-reference pictures that
+    were skipped while passing over frames are not decoded and not counted.
+    """
 
     seeks: int = 0
     decoded: int = 0
@@ -355,6 +390,41 @@ class VideoDecoder:
     about 170 frames at 1080p, more than one 250-frame GOP at 720p and most
     of one at 1080p. Conversions are cached on the frame on top of that and
     counted in the budget.
+
+    Random access: a step forward continues the running decode (with frame
+    threads the next frame is usually decoded already). Any other miss seeks
+    to the keyframe at or before the target and decodes forward from it, so
+    its cost grows with the distance from that keyframe: on 1080p H.264 with
+    250-frame GOPs and a 2-core machine (``benchmarks/stepping.py``), about
+    20 ms next to a keyframe and 0.5-0.7 s at the end of a GOP. Two things
+    keep this down, both exact:
+
+    * frames before the run that will be cached are decoded with
+      ``skip_frame = NONREF``: non-reference pictures (B-frames that no
+      other frame predicts from) are not decoded at all. Nothing depends on
+      them, and every frame that is cached or returned is decoded normally:
+      bit-identical to a sequential pass (tested against one). The setting
+      is switched per packet by pts (FFmpeg's frame threads copy it when a
+      packet is submitted), so it is used only with a monotonic index;
+      broken files, and the last-resort decode from the start, decode
+      everything. It saves what the non-reference pictures cost: about a
+      quarter of the decoding time for x264 with 2 B-frames, nothing for
+      streams without B-frames (``skip_nonref=False`` turns it off).
+    * the run cached behind a target depends on the move. A jump keeps
+      :data:`_SEEK_KEEP_BEHIND` frames, so the first steps back are hits,
+      while the frames before them can be skipped through. A miss while
+      stepping back (the run behind is used up, or a keyframe was crossed
+      backwards, which decodes the whole previous GOP once) keeps three
+      quarters of the budget (about 130 frames at 1080p), so the next long
+      run of steps back is all hits. The price: stepping back further than
+      that run after a jump costs one decode from the keyframe more than
+      keeping a long run on every jump would.
+
+    Threads: ``threads=True`` lets FFmpeg pick frame + slice threads and
+    their count, ``False`` decodes in the calling thread, a number sets the
+    thread count. Frame threads delay the output by a few frames,
+    but the benchmark shows no cost in stepping and jumps ~30% faster than
+    one thread on 2 cores, so the interactive stepper uses the default too.
     """
 
     def __init__(
@@ -362,15 +432,23 @@ class VideoDecoder:
         path: str | Path,
         *,
         index: Sequence[int] | None = None,
-        threads: bool = True,
+        threads: bool | int = True,
         cache_bytes: int = 512 * 2**20,
+        skip_nonref: bool = True,
     ) -> None:
         self.path = Path(path)
         self.errors: list[str] = []
         self._seen_errors: set[str] = set()
         self._errors_dropped = 0
         self.stats = DecoderStats()
+        if isinstance(threads, int) and not isinstance(threads, bool) and threads < 1:
+            raise ValueError("threads must be True, False or a positive count")
         self._threads = threads
+        self._skip_nonref = skip_nonref
+        #: While set, packets with a smaller pts are decoded with
+        #: ``skip_frame = NONREF`` (see :meth:`_decode_packets`).
+        self._skip_before: int | None = None
+        self._skipping = False  # the codec context's current skip_frame is NONREF
         self._cache = _FrameCache(cache_bytes)
         self._container: av.container.InputContainer | None = None
         self._live: Iterator[av.VideoFrame] | None = None
@@ -432,11 +510,14 @@ class VideoDecoder:
             container.close()
             raise VerifierError("contains no video stream", path=self.path)
         stream = container.streams.video[0]
-        if self._threads:
+        if self._threads is not False:
             # AUTO = frame + slice threads: the fastest sequential decode. It
             # adds a few frames of latency per seek, which is still far below
             # the cost of decoding a GOP single-threaded.
             stream.codec_context.thread_type = "AUTO"
+            if self._threads is not True:
+                stream.codec_context.thread_count = int(self._threads)
+        self._skipping = False  # a new codec context starts at DEFAULT
         return container, stream
 
     def _first_frame(self) -> av.VideoFrame | None:
@@ -673,9 +754,14 @@ class VideoDecoder:
         callback takes the GIL inside FFmpeg's frame threads, and closing or
         flushing a threaded decoder while holding the GIL then deadlocks
         (seen in this test suite, intermittently).
+
+        While ``_skip_before`` is set (random access passing over frames it
+        will not keep), packets whose pts is below it are decoded with
+        ``skip_frame = NONREF``; all others with the default.
         """
         container = self._require_open()
         demux = container.demux(self._stream)
+        context = self._stream.codec_context
         while True:
             with av.logging.Capture(local=True) as logs:
                 try:
@@ -687,6 +773,13 @@ class VideoDecoder:
                     return
                 if packet.size and not packet.is_discard:
                     self._packets_fed += 1
+                limit = self._skip_before
+                skip = limit is not None and packet.pts is not None and packet.pts < limit
+                if skip != self._skipping:
+                    # Read per packet, also by frame threads (FFmpeg copies
+                    # the user context's skip_frame when it submits a packet).
+                    context.skip_frame = "NONREF" if skip else "DEFAULT"
+                    self._skipping = skip
                 try:
                     frames = packet.decode()
                 except av.error.InvalidDataError as exc:
@@ -763,6 +856,7 @@ class VideoDecoder:
         if self._container is not None:
             self._container.close()
         self._container, self._stream = self._open()
+        self._skip_before = None  # from the start, every frame is decoded
         self._live = self._decode_packets()
         self._live_last = -1
         self._live_after_seek = False
@@ -814,53 +908,81 @@ class VideoDecoder:
         """Decode ``target`` by continuing, by seeking, or from the start."""
         idx = self._ensure_index()
         # Frames just before the target are kept: a step back is then a hit.
-        keep_from = max(0, target - self._keep_behind())
-        if self._should_continue_live(target):
+        keep_from = max(0, target - self._keep_behind(target))
+        # Frames before those are only passed over: their non-reference
+        # pictures need not be decoded at all. Decoding order follows pts
+        # order closely enough for a pts threshold only with a monotonic index.
+        skip_before = idx.pts[keep_from] if self._skip_nonref and idx.monotonic else None
+        try:
+            if self._should_continue_live(target):
+                self._skip_before = skip_before
+                found = self._decode_until(target, keep_from=keep_from)
+                if isinstance(found, DecodedFrame):
+                    return found
+            seek_pts = idx.pts[target]
+            back = 1
+            for _ in range(_MAX_SEEK_RETRIES):
+                try:
+                    self._seek(seek_pts)
+                except av.error.FFmpegError as exc:
+                    self._note(f"seeking failed ({_reason(exc)}); decoding from the start")
+                    break
+                self._skip_before = skip_before
+                result = self._decode_until(target, keep_from=keep_from)
+                if isinstance(result, DecodedFrame):
+                    return result
+                if result is None:
+                    break
+                # Landed after the target: go back before the keyframe we hit.
+                # ``result`` is its dts where the decoder reports one, but
+                # HEVC frames report their pts (a CRA frame's leading
+                # pictures then kept landing on it): go back a growing
+                # number of frames as well, so that every retry gets further.
+                earlier = idx.pts[max(0, target - back)] if idx.monotonic else seek_pts
+                seek_pts = min(result, earlier, seek_pts) - 1
+                back *= 4
+            # The last resort decodes every frame, as a sequential pass does.
+            self._restart()
             found = self._decode_until(target, keep_from=keep_from)
             if isinstance(found, DecodedFrame):
                 return found
-        seek_pts = idx.pts[target]
-        for _ in range(_MAX_SEEK_RETRIES):
-            try:
-                self._seek(seek_pts)
-            except av.error.FFmpegError as exc:
-                self._note(f"seeking failed ({_reason(exc)}); decoding from the start")
-                break
-            result = self._decode_until(target, keep_from=keep_from)
-            if isinstance(result, DecodedFrame):
-                return result
-            if result is None:
-                break
-            # Landed after the target: go back before the keyframe we hit.
-            seek_pts = result - 1
-        self._restart()
-        found = self._decode_until(target, keep_from=keep_from)
-        if isinstance(found, DecodedFrame):
-            return found
+        finally:
+            self._skip_before = None
         if not idx.exact:
             raise _IndexMismatch(f"frame {target} at pts {idx.pts[target]} did not decode")
         raise VerifierError(f"frame {target} cannot be decoded", path=self.path)
 
-    def _keep_behind(self) -> int:
-        """How many frames before a target to cache on a decode.
+    def _keep_behind(self, target: int) -> int:
+        """How many frames before ``target`` to cache when decoding it.
 
-        Three quarters of the budget (at YUV 4:2:0 size): every backward miss
-        re-decodes from a keyframe, so the run kept behind the target should
-        be long; the rest of the budget keeps frames the user visited.
+        Stepping back (a miss at most :data:`_SEEK_KEEP_BEHIND` frames before
+        the current position: the cached run behind it is used up, or a
+        keyframe was crossed backwards) keeps
+        three quarters of the budget (at YUV 4:2:0 size), because every
+        backward miss re-decodes from a keyframe. Any other miss (a jump) keeps
+        only :data:`_SEEK_KEEP_BEHIND` frames: frames before them can then be
+        passed over with non-reference pictures skipped, which is what makes a
+        jump deep into a long GOP cheaper; a user who steps back further pays
+        one more decode from the keyframe, with the long run kept that time.
         """
         per_frame = max(1, self.coded_width * self.coded_height * 3 // 2)
-        return max(1, min(250, self._cache.budget * 3 // 4 // per_frame))
+        long_run = max(1, min(250, self._cache.budget * 3 // 4 // per_frame))
+        position = self._position
+        if position is not None and 0 < position - target <= _SEEK_KEEP_BEHIND:
+            return long_run
+        return min(long_run, _SEEK_KEEP_BEHIND)
 
     def _decode_until(self, target: int, keep_from: int) -> DecodedFrame | int | None:
         """Decode forward on the live stream until frame ``target``.
 
         Returns the frame when found. Returns an ``int`` when the first
         keyframe reached after a seek is already past the target: a timestamp
-        that the caller seeks strictly before (the keyframe's dts, because
-        demuxers seek by dts and with B-frames a keyframe's dts precedes its
-        pts). Returns None when the stream ended or the target was passed
-        without being seen (unreliable seeking, or a frame that does not
-        decode). Frames from ``keep_from`` on are cached as they pass.
+        that the caller seeks strictly before (the keyframe's dts as the
+        decoder reports it, because demuxers seek by dts and with B-frames a
+        keyframe's dts precedes its pts; capped at the target's pts).
+        Returns None when the stream ended or the target was passed without
+        being seen (unreliable seeking, or a frame that does not decode).
+        Frames from ``keep_from`` on are cached as they pass.
         """
         idx = self._ensure_index()
         live = self._live
