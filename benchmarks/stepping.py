@@ -27,7 +27,15 @@ and the decoder's counters. For context it also prints, in the same run, the
 per-frame cost of a plain sequential PyAV decode and of the conversion alone.
 
     python benchmarks/stepping.py [--file F] [--max-side 1280] [--seeks 60]
-                                  [--threads interactive auto off ...]
+                                  [--threads auto off threads2 threads4 noskip]
+
+Variants: ``auto`` is the default decoder (FFmpeg frame + slice threads,
+automatic count), ``off`` decodes in one thread, ``threadsN`` sets N
+threads, ``noskip`` turns off skipping non-reference pictures. To compare
+with another version of the decoder on the same machine, put a copy of its
+``verifier`` package first on ``PYTHONPATH``; variants it does not support
+are skipped. The machine's load matters a lot (2-core machines especially):
+run before and after alternately, several times.
 """
 
 from __future__ import annotations
