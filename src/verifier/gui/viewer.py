@@ -15,11 +15,10 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
-from PIL import Image, ImageOps
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -38,10 +37,8 @@ from verifier.gui.timeline import Timeline
 from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement, wellbeing_filter
 from verifier.services.context import App
+from verifier.services.frames import read_still
 from verifier.services.viewing import ClipView, format_seconds, load_clip_view
-
-#: Arguments for the interactive decoder (stepping, not a sequential pass).
-DECODER_OPTIONS: dict[str, Any] = {}
 
 _lane_ids = itertools.count(1)
 
@@ -86,19 +83,17 @@ class _FrameSource:
         view = self.view
         if view.is_still:
             if self._still is None:
-                with Image.open(view.path) as image:
-                    self._still = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+                self._still = read_still(view.path)
             rgb = self._still
             if max_side is not None and max(rgb.shape[:2]) > max_side:
-                import cv2
-
                 scale = max_side / max(rgb.shape[:2])
                 size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
                 rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
             return rgb, None, 0.0, True
         if self._decoder is None:
-            index_list = [int(p) for p in view.pts] if view.pts is not None else None
-            self._decoder = VideoDecoder(view.path, index=index_list, **DECODER_OPTIONS)
+            index_list = view.pts.tolist() if view.pts is not None else None
+            # The decoder's defaults are the interactive ones (benchmarks/stepping.py).
+            self._decoder = VideoDecoder(view.path, index=index_list)
         decoded = self._decoder.frame(index)
         rgb = decoded.rgb(max_side)
         return rgb, decoded.info.pts, float(decoded.info.seconds), decoded.info.key
@@ -575,7 +570,3 @@ def frame_file_name(view: ClipView, index: int, enhanced: bool) -> str:
         f"clip{view.clip_id}_{view.sha256[:12]}_{timestamp_label(view.seconds_of(index))}"
         f"_f{index}{suffix}.png"
     )
-
-
-def default_export_dir() -> Path:
-    return Path.home()

@@ -24,6 +24,7 @@ import math
 import os
 from dataclasses import asdict, dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +128,21 @@ class FrameTable:
         if self.pts is None or start is None or self.time_base is None:
             return None
         target = start + math.floor(seconds / self.time_base)
-        values = self.pts
-        if bool(np.all(values[1:] > values[:-1])):
-            return max(0, bisect.bisect_right(values.tolist(), target) - 1)
+        if self._monotonic:
+            return max(0, bisect.bisect_right(self._pts_list, target) - 1)
         # Broken files keep the decoder's order: the last frame at or before.
-        hits = np.flatnonzero(values <= target)
+        hits = np.flatnonzero(self.pts <= target)
         return int(hits[-1]) if hits.size else 0
+
+    # Cached: the viewer looks times up on every playback tick and timeline drag.
+    @cached_property
+    def _pts_list(self) -> list[int]:
+        return [] if self.pts is None else self.pts.tolist()
+
+    @cached_property
+    def _monotonic(self) -> bool:
+        values = self.pts
+        return values is not None and bool(np.all(values[1:] > values[:-1]))
 
 
 def _time_base(clip: Clip) -> Fraction | None:
@@ -173,7 +183,7 @@ def _open_decoder(path: Path, table: FrameTable) -> VideoDecoder:
         raise VerifierError(f"cannot be decoded ({exc})", path=path) from exc
 
 
-def _read_image(path: Path) -> np.ndarray:
+def read_still(path: Path) -> np.ndarray:
     """A still, upright per its EXIF orientation, as RGB (as analysis sees it)."""
     try:
         with Image.open(path) as image:
@@ -194,7 +204,7 @@ def load_frame_table(app: App, clip: Clip) -> FrameTable:
         return table
     path = app.store.resolve(clip.file.stored_path)
     if table.is_image:
-        height, width = _read_image(path).shape[:2]
+        height, width = read_still(path).shape[:2]
         return FrameTable("image", count=1, width=width, height=height, duration=0.0)
     with _open_decoder(path, table) as decoder:
         return FrameTable(
@@ -395,7 +405,7 @@ def export_frame(
 
     if table.is_image:
         table.check_index(frame_index, f"still image #{clip_id}")
-        rgb = _read_image(source)
+        rgb = read_still(source)
         pts, time_base, seconds = None, None, 0.0
     else:
         with _open_decoder(source, table) as decoder:

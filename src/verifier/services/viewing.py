@@ -29,9 +29,12 @@ from verifier.db.models import (
     StoredFile,
 )
 from verifier.errors import VerifierError
-from verifier.services.analysis import unpack_frame_index
 from verifier.services.context import App
+from verifier.services.frames import FrameTable, frame_table
 from verifier.services.matching import RELATIONS, list_matches
+
+#: Float times from the window are rounded up by this much before lookup.
+_TOLERANCE = Fraction(1, 10**6)
 
 #: Keyframe reasons that are edit points (a new shot starts there).
 EDIT_POINTS = frozenset({"cut", "fade"})
@@ -62,42 +65,44 @@ class MatchedSpan:
 class ClipView:
     """Timing and marks of one clip, for stepping and drawing a timeline.
 
-    ``pts`` is the exact presentation-order timestamp list stored by
-    analysis; without it (analysis failed or pending) the decoder builds its
-    own index and times are estimated from the frame rate.
+    Frame times come from the clip's :class:`~verifier.services.frames.FrameTable`
+    (the exact presentation-order timestamps stored by analysis), so the
+    viewer, ``verifier frame --at`` and annotations agree on which frame a
+    time means. Without stored timestamps (analysis failed or pending) the
+    decoder builds its own index and times are estimated from the frame rate.
     """
 
     clip_id: int
     case_id: int
     name: str
     sha256: str
-    media_kind: str
     path: Path
+    table: FrameTable
     width: int
     height: int
     frame_count: int
     duration: float
-    time_base: Fraction
     fps: Fraction | None
-    pts: np.ndarray | None
     analysis_status: str
     keyframes: list[Mark] = field(default_factory=list)
     annotations: list[Mark] = field(default_factory=list)
     spans: list[MatchedSpan] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self._seconds: list[float] | None = None
-        self._envelope: list[float] = []
-        if self.pts is not None and len(self.pts):
-            start = int(self.pts[0])
-            self._seconds = [float((int(p) - start) * self.time_base) for p in self.pts]
-            # Broken files can present frames out of timestamp order; looking a
-            # time up then uses the running maximum, which is monotonic.
-            self._envelope = list(np.maximum.accumulate(np.asarray(self._seconds)))
+    @property
+    def media_kind(self) -> str:
+        return self.table.media_kind
+
+    @property
+    def pts(self) -> np.ndarray | None:
+        return self.table.pts
+
+    @property
+    def time_base(self) -> Fraction:
+        return self.table.time_base or Fraction(1)
 
     @property
     def is_still(self) -> bool:
-        return self.media_kind == "image"
+        return self.table.is_image
 
     @property
     def last_index(self) -> int:
@@ -109,29 +114,25 @@ class ClipView:
     def seconds_of(self, index: int) -> float:
         """Clip-relative presentation time of a frame (0 for frame 0)."""
         index = self.clamp(index)
-        if self._seconds is not None:
-            return self._seconds[min(index, len(self._seconds) - 1)]
-        if self.fps:
-            return float(index / self.fps)
-        return 0.0
+        seconds = self.table.seconds_of(index)
+        if seconds is not None:
+            return seconds
+        return float(index / self.fps) if self.fps else 0.0
 
     def pts_of(self, index: int) -> int | None:
-        if self.pts is None or not len(self.pts):
-            return None
-        return int(self.pts[self.clamp(index)])
+        return self.table.pts_of(self.clamp(index))
 
     def index_at(self, seconds: float) -> int:
         """The frame on screen at ``seconds``: the last one that starts at or before it.
 
-        A small tolerance (a microsecond) absorbs float rounding, so that
+        A microsecond of tolerance absorbs float rounding, so that
         ``index_at(seconds_of(i)) == i`` for every frame.
         """
-        if self._seconds is not None:
-            pos = bisect.bisect_right(self._envelope, seconds + 1e-6) - 1
-            return self.clamp(pos)
-        if self.fps:
-            return self.clamp(int(Fraction(seconds) * self.fps + Fraction(1, 10**6)))
-        return 0
+        exact = Fraction(max(seconds, 0.0)) + _TOLERANCE
+        index = self.table.index_at(exact)
+        if index is None:
+            index = int(exact * self.fps) if self.fps else 0
+        return self.clamp(index)
 
     def step_seconds(self, index: int, delta: float) -> int:
         """The frame ``delta`` seconds from ``index`` (at least one frame away)."""
@@ -231,12 +232,9 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
         if clip is None:
             raise VerifierError(f"no clip with id {clip_id}")
         info = clip.media_info or {}
-        pts = unpack_frame_index(clip.frame_index) if clip.frame_index else None
-        time_base = _fraction(info.get("time_base"), Fraction(1, 1))
+        table = frame_table(clip)
         fps = _fraction(info.get("frame_rate"), Fraction(0)) or None
-        frame_count = int(
-            len(pts) if pts is not None else (clip.frame_count or info.get("frame_count") or 1)
-        )
+        frame_count = int(table.count or info.get("frame_count") or 1)
         keyframes = [
             Mark(
                 k.frame_index,
@@ -254,15 +252,13 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
             case_id=clip.case_id,
             name=clip.name,
             sha256=clip.file.sha256,
-            media_kind=clip.media_kind,
             path=app.store.resolve(clip.file.stored_path),
+            table=table,
             width=int(clip.width or info.get("display_width") or 0),
             height=int(clip.height or info.get("display_height") or 0),
             frame_count=max(1, frame_count),
             duration=float(clip.duration or 0.0),
-            time_base=time_base,
             fps=fps,
-            pts=pts,
             analysis_status=clip.analysis_status,
             keyframes=keyframes,
         )
