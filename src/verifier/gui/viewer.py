@@ -558,8 +558,10 @@ class FrameViewer(QWidget):
         return self.shown.raw if self.shown else None
 
     def shutdown(self) -> None:
+        """Stop playing and close the decoder; the viewer's lane thread then ends."""
         self.pause()
         self._close_source()
+        self.runner.close_lane(self._lane)
 
 
 def frame_file_name(view: ClipView, index: int, enhanced: bool) -> str:
