@@ -353,6 +353,7 @@ class ComparisonWindow(QWidget):
             viewer.set_veil(
                 bool(case.get("blur_thumbnails")), bool(case.get("greyscale_thumbnails"))
             )
+            viewer.set_sound_default(bool(case.get("mute_audio", True)))
         start = self._start_index(view_a)
         # B first: A's first request makes B follow, which needs B's view.
         self._driving_b = True

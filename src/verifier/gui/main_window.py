@@ -146,7 +146,10 @@ class MainWindow(QMainWindow):
             case, "Greyscale footage until revealed",
             lambda c: self._wellbeing("greyscale_thumbnails", c),
         )  # fmt: skip
-        for action in (self.blur_action, self.grey_action):
+        self.mute_action = self._action(
+            case, "Open clips with sound muted", lambda c: self._wellbeing("mute_audio", c)
+        )
+        for action in (self.blur_action, self.grey_action, self.mute_action):
             action.setCheckable(True)
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
@@ -193,7 +196,9 @@ class MainWindow(QMainWindow):
         self.case_settings = {**case_service.DEFAULT_CASE_SETTINGS, **settings}
         self.blur_action.setChecked(bool(self.case_settings["blur_thumbnails"]))
         self.grey_action.setChecked(bool(self.case_settings["greyscale_thumbnails"]))
+        self.mute_action.setChecked(bool(self.case_settings["mute_audio"]))
         self.viewer.set_veil(*self._veil())
+        self.viewer.set_sound_default(bool(self.case_settings["mute_audio"]))
         self.setWindowTitle(f"Verifier — {name}")
         self.open_clip(None)
         self.refresh()
@@ -231,6 +236,8 @@ class MainWindow(QMainWindow):
         def done(settings: dict[str, Any]) -> None:
             self.case_settings = settings
             self.viewer.set_veil(*self._veil())
+            if key == "mute_audio":
+                self.viewer.set_sound_default(bool(settings.get("mute_audio", True)))
             self.refresh()
 
         self.runner.run(

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from verifier.gui.canvas import Box, FrameCanvas
 from verifier.gui.imaging import qimage_from_rgb
+from verifier.gui.sound import SoundPlayer
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.timeline import Timeline
 from verifier.media.decode import VideoDecoder
@@ -138,6 +139,10 @@ class FrameViewer(QWidget):
         self._play_timer.setInterval(8)
         self._play_timer.timeout.connect(self._play_tick)
         self._play_origin: tuple[float, float] | None = None
+        self.sound = SoundPlayer(runner, self)
+        self.sound.failed.connect(lambda _message: self.set_sound(False))
+        self._mute_by_default = True
+        self.sound_on = False
 
         self.canvas = FrameCanvas(self)
         self.canvas.rectangleDrawn.connect(self._on_rectangle)
@@ -204,6 +209,10 @@ class FrameViewer(QWidget):
         ]
         for button in buttons:
             row.addWidget(button)
+        self.sound_button = self._button(None, "", "", lambda: self.set_sound(not self.sound_on))
+        self.sound_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        row.addWidget(self.sound_button)
+        self._show_sound_state()
         row.addStretch(1)
         self.annotate_button = self._button(
             None, "▭ Annotate", "Draw a rectangle on the frame to annotate it (A)",
@@ -248,6 +257,7 @@ class FrameViewer(QWidget):
             (Qt.Key.Key_L, self.loupe_button.toggle),
             (Qt.Key.Key_0, self.canvas.fit),
             (Qt.Key.Key_R, self.toggle_reveal),
+            (Qt.Key.Key_M, lambda: self.set_sound(not self.sound_on)),
         ]
         self._shortcuts = []
         for key, slot in bindings:
@@ -291,7 +301,11 @@ class FrameViewer(QWidget):
         self._set_view(view, at)
 
     def _set_view(self, view: ClipView | None, at: int = 0) -> None:
+        self.sound.stop()
         self.view = view
+        # Every clip opens with the case's sound setting (muted unless the case says not).
+        self.sound_on = self._has_sound() and not self._mute_by_default
+        self._show_sound_state()
         self.shown = None
         self._requested = None
         self.timeline.set_view(view)
@@ -396,9 +410,12 @@ class FrameViewer(QWidget):
             self.go_to(0)
         self._play_origin = (time.monotonic(), view.seconds_of(start))
         self._play_timer.start()
+        if self.sound_on:
+            self.sound.start(view.path, view.container_seconds(start))
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
 
     def pause(self) -> None:
+        self.sound.stop()
         if self._play_timer.isActive():
             self._play_timer.stop()
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
@@ -416,6 +433,53 @@ class FrameViewer(QWidget):
             self.go_to(target)
         if target >= view.last_index:
             self.pause()
+
+    # ------------------------------------------------------------------ sound
+
+    def _has_sound(self) -> bool:
+        return self.view is not None and self.view.has_audio and not self.view.is_still
+
+    def set_sound_default(self, muted: bool) -> None:
+        """The case's setting: clips open muted (the default) or with sound on."""
+        self._mute_by_default = muted
+        self.set_sound(self._has_sound() and not muted)
+
+    def set_sound(self, on: bool) -> None:
+        """Sound on or off for this clip; while playing, it starts or stops at once."""
+        on = on and self._has_sound()
+        if on == self.sound_on:
+            self._show_sound_state()
+            return
+        self.sound_on = on
+        self._show_sound_state()
+        view = self.view
+        if not on:
+            self.sound.stop()
+        elif self.playing and view is not None and self._play_origin is not None:
+            started, origin = self._play_origin
+            clip_seconds = origin + time.monotonic() - started
+            self.sound.start(view.path, view.container_seconds(0) + clip_seconds)
+
+    def _show_sound_state(self) -> None:
+        button = self.sound_button
+        sp = QStyle.StandardPixmap
+        has_sound = self._has_sound()
+        button.setEnabled(has_sound)
+        button.setCheckable(True)
+        button.setChecked(self.sound_on)
+        button.setIcon(
+            self.style().standardIcon(
+                sp.SP_MediaVolume if self.sound_on else sp.SP_MediaVolumeMuted
+            )
+        )
+        button.setText("Sound on" if self.sound_on else "Muted")
+        if self.view is not None and not has_sound:
+            tip = "This clip has no sound track"
+        elif self._mute_by_default:
+            tip = "Sound plays with the video when on (M); this case opens clips muted"
+        else:
+            tip = "Sound plays with the video when on (M)"
+        button.setToolTip(tip)
 
     # ------------------------------------------------------------ decoding
 
@@ -558,8 +622,9 @@ class FrameViewer(QWidget):
         return self.shown.raw if self.shown else None
 
     def shutdown(self) -> None:
-        """Stop playing and close the decoder; the viewer's lane thread then ends."""
+        """Stop playing and close the decoder; the viewer's lane threads then end."""
         self.pause()
+        self.sound.close()
         self._close_source()
         self.runner.close_lane(self._lane)
 

@@ -84,6 +84,7 @@ class ClipView:
     duration: float
     fps: Fraction | None
     analysis_status: str
+    has_audio: bool = False
     keyframes: list[Mark] = field(default_factory=list)
     annotations: list[Mark] = field(default_factory=list)
     spans: list[MatchedSpan] = field(default_factory=list)
@@ -103,6 +104,12 @@ class ClipView:
     @property
     def is_still(self) -> bool:
         return self.table.is_image
+
+    def container_seconds(self, frame_index: int) -> float:
+        """A frame's time on the file's own clock, the one its sound track uses."""
+        start = self.table.start_pts
+        origin = float(start * self.time_base) if start is not None else 0.0
+        return origin + self.seconds_of(frame_index)
 
     @property
     def last_index(self) -> int:
@@ -260,6 +267,7 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
             duration=float(clip.duration or 0.0),
             fps=fps,
             analysis_status=clip.analysis_status,
+            has_audio=bool(info.get("has_audio")),
             keyframes=keyframes,
         )
         view.annotations = [Mark(i, view.seconds_of(i), "annotation") for i in sorted(annotated)]
