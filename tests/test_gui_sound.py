@@ -18,8 +18,8 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt
-
 from tests.helpers import TONE_START, make_beep, tone_onset
+
 from verifier.config import load_settings
 from verifier.errors import VerifierError
 from verifier.gui.main_window import MainWindow
@@ -79,9 +79,11 @@ def _open(qtbot: Any, win: MainWindow, name: str) -> None:
     clip_id = next(r.clip_id for r in win.browser.model.rows if r.name == name)
     assert win.browser.select_clip(clip_id)
     qtbot.waitUntil(
-        lambda: win.viewer.view is not None
-        and win.viewer.view.clip_id == clip_id
-        and win.viewer.current_index == 0
+        lambda: (
+            win.viewer.view is not None
+            and win.viewer.view.clip_id == clip_id
+            and win.viewer.current_index == 0
+        )
     )
     win.viewer.canvas.setFocus()
 
@@ -127,6 +129,14 @@ def test_clips_open_muted_and_sound_starts_with_the_frame_shown(
 
     qtbot.keyClick(viewer.canvas, Qt.Key.Key_M)  # and off again
     assert not viewer.sound_on
+
+    # A linked comparison's B only follows A: its sound cannot be turned on.
+    viewer.set_sound_allowed(False)
+    assert not viewer.sound_button.isEnabled()
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_M)
+    assert not viewer.sound_on
+    viewer.set_sound_allowed(True)
+    assert viewer.sound_button.isEnabled()
 
 
 def test_a_clip_without_sound_and_a_computer_without_a_sound_card(

@@ -112,6 +112,7 @@ def test_core_does_not_import_qt() -> None:
         "import sys, verifier.cli.main, verifier.services.importing;"
         "import verifier.services.verification, verifier.services.analysis;"
         "import verifier.media.decode, verifier.media.probe, verifier.media.enhance;"
+        "import verifier.media.audio;"
         "import verifier.services.frames, verifier.services.annotations, verifier.services.viewing;"
         "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported by the core'"
     )

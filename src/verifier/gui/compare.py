@@ -446,6 +446,7 @@ class ComparisonWindow(QWidget):
         for shortcut in self.viewer_b.findChildren(QShortcut):
             if shortcut.key().toString() in TRANSPORT_KEYS:
                 shortcut.setEnabled(free)
+        self.viewer_b.set_sound_allowed(free)  # linked, B only follows A, which plays its sound
         self.status_a.setText("drives B (linked)" if not free else "B unlinked")
 
     def keyPressEvent(self, event: QKeyEvent) -> None:

@@ -547,7 +547,7 @@ class MainWindow(QMainWindow):
             "Shift+Right / Shift+Left: one second\n"
             "Page Down / Page Up: next / previous keyframe or cut\n"
             "Home / End: first / last frame\n"
-            "Space: play / pause\n"
+            "Space: play / pause;  M: sound on / off (clips open muted)\n"
             "Ctrl+G: go to a time or frame number\n"
             "A: draw an annotation rectangle;  L: loupe;  0: fit;  R: reveal veiled footage\n"
             "Mouse wheel: zoom;  drag: pan"

@@ -142,6 +142,7 @@ class FrameViewer(QWidget):
         self.sound = SoundPlayer(runner, self)
         self.sound.failed.connect(lambda _message: self.set_sound(False))
         self._mute_by_default = True
+        self._sound_allowed = True
         self.sound_on = False
 
         self.canvas = FrameCanvas(self)
@@ -304,7 +305,7 @@ class FrameViewer(QWidget):
         self.sound.stop()
         self.view = view
         # Every clip opens with the case's sound setting (muted unless the case says not).
-        self.sound_on = self._has_sound() and not self._mute_by_default
+        self.sound_on = self._has_sound() and self._sound_allowed and not self._mute_by_default
         self._show_sound_state()
         self.shown = None
         self._requested = None
@@ -444,9 +445,16 @@ class FrameViewer(QWidget):
         self._mute_by_default = muted
         self.set_sound(self._has_sound() and not muted)
 
+    def set_sound_allowed(self, allowed: bool) -> None:
+        """Whether this viewer may play sound (a linked comparison's B may not)."""
+        self._sound_allowed = allowed
+        if not allowed:
+            self.set_sound(False)
+        self._show_sound_state()
+
     def set_sound(self, on: bool) -> None:
         """Sound on or off for this clip; while playing, it starts or stops at once."""
-        on = on and self._has_sound()
+        on = on and self._has_sound() and self._sound_allowed
         if on == self.sound_on:
             self._show_sound_state()
             return
@@ -464,7 +472,7 @@ class FrameViewer(QWidget):
         button = self.sound_button
         sp = QStyle.StandardPixmap
         has_sound = self._has_sound()
-        button.setEnabled(has_sound)
+        button.setEnabled(has_sound and self._sound_allowed)
         button.setCheckable(True)
         button.setChecked(self.sound_on)
         button.setIcon(
