@@ -25,6 +25,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QDialogButtonBox
+from tests.gui_helpers import open_clip, show_window
 
 from verifier.config import load_settings
 from verifier.gui.dialogs import AnnotationDialog, ImportSummaryDialog
@@ -60,34 +61,13 @@ def library(tmp_path_factory: pytest.TempPathFactory, fixture_dir: Path) -> Iter
 
 @pytest.fixture
 def window(qtbot: Any, library: App) -> Iterator[MainWindow]:
-    win = MainWindow(library, "GUI case")
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
-    qtbot.waitUntil(
-        lambda: win.browser.model.rowCount() >= 3 and not win.runner.busy, timeout=10_000
-    )
+    win = show_window(qtbot, library, "GUI case", 3)
     yield win
     win.close()
 
 
 def _clip_id(win: MainWindow, name: str) -> int:
     return next(r.clip_id for r in win.browser.model.rows if r.name == name)
-
-
-def _open(qtbot: Any, win: MainWindow, name: str) -> int:
-    clip_id = _clip_id(win, name)
-    assert win.browser.select_clip(clip_id)
-    qtbot.waitUntil(
-        lambda: (
-            win.viewer.view is not None
-            and win.viewer.view.clip_id == clip_id
-            and win.viewer.current_index == 0
-        ),
-        timeout=10_000,
-    )
-    win.viewer.canvas.setFocus()
-    return clip_id
 
 
 def _wait_index(qtbot: Any, win: MainWindow, index: int) -> None:
@@ -104,7 +84,7 @@ def _decoder_frame(win: MainWindow, index: int, side: int) -> np.ndarray:
 
 
 def test_stepping_shows_exactly_the_decoders_frame(qtbot: Any, window: MainWindow) -> None:
-    _open(qtbot, window, "cut.mp4")
+    open_clip(qtbot, window, "cut.mp4")
     viewer = window.viewer
     for _ in range(3):
         qtbot.keyClick(viewer.canvas, Qt.Key.Key_Right)
@@ -126,7 +106,7 @@ def test_stepping_shows_exactly_the_decoders_frame(qtbot: Any, window: MainWindo
 
 
 def test_keyboard_shortcuts_move_where_they_say(qtbot: Any, window: MainWindow) -> None:
-    _open(qtbot, window, "cut.mp4")
+    open_clip(qtbot, window, "cut.mp4")
     viewer = window.viewer
     view = viewer.view
     assert view is not None
@@ -169,7 +149,7 @@ def test_keyboard_shortcuts_move_where_they_say(qtbot: Any, window: MainWindow) 
 def test_annotation_drawn_with_the_mouse_is_stored(
     qtbot: Any, window: MainWindow, library: App
 ) -> None:
-    clip_id = _open(qtbot, window, "cut.mp4")
+    clip_id = open_clip(qtbot, window, "cut.mp4")
     viewer = window.viewer
     for _ in range(7):
         qtbot.keyClick(viewer.canvas, Qt.Key.Key_Right)
@@ -258,7 +238,7 @@ def test_import_reports_a_broken_file_and_imports_the_rest(
 def test_view_only_enhancement_and_export(
     qtbot: Any, window: MainWindow, library: App, tmp_path: Path
 ) -> None:
-    clip_id = _open(qtbot, window, "cut.mp4")
+    clip_id = open_clip(qtbot, window, "cut.mp4")
     viewer = window.viewer
     view = viewer.view
     assert view is not None
@@ -290,7 +270,7 @@ def test_view_only_enhancement_and_export(
 
 
 def test_wellbeing_veil_until_revealed(qtbot: Any, window: MainWindow) -> None:
-    _open(qtbot, window, "cut.mp4")
+    open_clip(qtbot, window, "cut.mp4")
     viewer = window.viewer
     window._wellbeing("blur_thumbnails", True)
     qtbot.waitUntil(
@@ -396,7 +376,7 @@ def test_demo_headless_prints_the_summary_and_without_a_display_refuses_first(
 
 
 def test_zoom_pan_loupe_and_play(qtbot: Any, window: MainWindow) -> None:
-    _open(qtbot, window, "cut.mp4")
+    open_clip(qtbot, window, "cut.mp4")
     viewer, canvas = window.viewer, window.viewer.canvas
     from PySide6.QtCore import QPoint as P
     from PySide6.QtGui import QWheelEvent

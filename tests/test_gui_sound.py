@@ -18,6 +18,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt
+from tests.gui_helpers import open_clip, show_window
 from tests.helpers import TONE_START, make_beep, tone_onset
 
 from verifier.config import load_settings
@@ -66,26 +67,9 @@ def library(tmp_path_factory: pytest.TempPathFactory, fixture_dir: Path) -> Iter
 
 @pytest.fixture
 def window(qtbot: Any, library: App) -> Iterator[MainWindow]:
-    win = MainWindow(library, "Sound case")
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitUntil(lambda: win.browser.model.rowCount() == 2 and not win.runner.busy)
+    win = show_window(qtbot, library, "Sound case", 2)
     yield win
     win.close()
-
-
-def _open(qtbot: Any, win: MainWindow, name: str) -> None:
-    clip_id = next(r.clip_id for r in win.browser.model.rows if r.name == name)
-    assert win.browser.select_clip(clip_id)
-    qtbot.waitUntil(
-        lambda: (
-            win.viewer.view is not None
-            and win.viewer.view.clip_id == clip_id
-            and win.viewer.current_index == 0
-        )
-    )
-    win.viewer.canvas.setFocus()
 
 
 def _recorders(win: MainWindow) -> list[RecordingOutput]:
@@ -105,7 +89,7 @@ def test_clips_open_muted_and_sound_starts_with_the_frame_shown(
 ) -> None:
     viewer = window.viewer
     made = _recorders(window)
-    _open(qtbot, window, "beep.mp4")
+    open_clip(qtbot, window, "beep.mp4")
     assert window.case_settings["mute_audio"] is True and window.mute_action.isChecked()
     assert not viewer.sound_on and viewer.sound_button.text() == "Muted"
     assert viewer.sound_button.isEnabled()
@@ -143,7 +127,7 @@ def test_a_clip_without_sound_and_a_computer_without_a_sound_card(
     qtbot: Any, window: MainWindow
 ) -> None:
     viewer = window.viewer
-    _open(qtbot, window, "fade.mp4")
+    open_clip(qtbot, window, "fade.mp4")
     assert not viewer.sound_button.isEnabled()
     assert "no sound track" in viewer.sound_button.toolTip()
     qtbot.keyClick(viewer.canvas, Qt.Key.Key_M)
@@ -153,7 +137,7 @@ def test_a_clip_without_sound_and_a_computer_without_a_sound_card(
         raise VerifierError("this computer has no sound output that Qt can use")
 
     viewer.sound.output_factory = no_card
-    _open(qtbot, window, "beep.mp4")
+    open_clip(qtbot, window, "beep.mp4")
     qtbot.keyClick(viewer.canvas, Qt.Key.Key_M)
     viewer.play()
     qtbot.waitUntil(lambda: bool(window.runner.errors))
@@ -170,11 +154,11 @@ def test_the_case_can_open_clips_with_sound_on(
     qtbot: Any, window: MainWindow, library: App
 ) -> None:
     viewer = window.viewer
-    _open(qtbot, window, "beep.mp4")
+    open_clip(qtbot, window, "beep.mp4")
     window.mute_action.trigger()  # Case ▸ Open clips with sound muted: off
     qtbot.waitUntil(lambda: window.case_settings.get("mute_audio") is False and viewer.sound_on)
-    _open(qtbot, window, "fade.mp4")
-    _open(qtbot, window, "beep.mp4")
+    open_clip(qtbot, window, "fade.mp4")
+    open_clip(qtbot, window, "beep.mp4")
     assert viewer.sound_on  # the next clip opens with sound on too
     stored = cases.resolve_case(library, "Sound case").settings
     assert stored["mute_audio"] is False
