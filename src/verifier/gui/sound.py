@@ -129,6 +129,7 @@ class SoundPlayer(QObject):
         self._timer.timeout.connect(self._feed)
         #: Bytes handed to the output since the last start (tests read it).
         self.written = 0
+        self._used = False  # whether the lane ever opened a reader
 
     @property
     def playing(self) -> bool:
@@ -149,6 +150,7 @@ class SoundPlayer(QObject):
         self._generation += 1
         generation, slot = self._generation, self._slot
         self._reading, self._ended, self.written = True, False, 0
+        self._used = True
         self.runner.run(
             lambda ctx: slot.open_at(path, container_seconds),
             on_done=lambda _none: self._opened(generation),
@@ -171,9 +173,10 @@ class SoundPlayer(QObject):
     def close(self) -> None:
         """Stop, close the reader and let the lane's thread end."""
         self.stop()
-        slot = self._slot
-        self.runner.run(lambda ctx: slot.close(), lane=self._lane)
-        self.runner.close_lane(self._lane)
+        if self._used:
+            slot = self._slot
+            self.runner.run(lambda ctx: slot.close(), lane=self._lane)
+            self.runner.close_lane(self._lane)
 
     # ------------------------------------------------------------- internals
 
