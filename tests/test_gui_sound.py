@@ -26,6 +26,7 @@ from verifier.errors import VerifierError
 from verifier.gui.main_window import MainWindow
 from verifier.media.audio import BYTES_PER_FRAME, OUTPUT_CHANNELS, OUTPUT_RATE
 from verifier.services import cases
+from verifier.services.clips import custody_log
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 
@@ -162,6 +163,10 @@ def test_the_case_can_open_clips_with_sound_on(
     assert viewer.sound_on  # the next clip opens with sound on too
     stored = cases.resolve_case(library, "Sound case").settings
     assert stored["mute_audio"] is False
+    assert any(
+        e["action"] == "case.settings" and e["details"]["changes"] == {"mute_audio": False}
+        for e in custody_log(library, None)
+    )
     window.mute_action.trigger()
     qtbot.waitUntil(lambda: window.case_settings.get("mute_audio") is True)
     assert not viewer.sound_on
