@@ -14,6 +14,17 @@ from verifier.tools import ffmpeg_exe
 
 TONE_START, TONE_END = 1.5, 2.0
 
+# Ground truth of ../shared/media/threatexchange (its README): the pattern
+# clips are all the same footage; the other two are unrelated to them.
+PATTERNS = [
+    "pattern-hd-no-bar.mp4",
+    "pattern-longer-no-bar.mp4",
+    "pattern-sd-grey-bar.mp4",
+    "pattern-sd-with-small-logo-bar.mp4",
+    "pattern-sd-with-large-logo-bar.mp4",
+]
+UNRELATED = ["doorknob-hd-no-bar.mp4", "test-padded-dimensions.mp4"]
+
 
 def import_one(app: App, path: Path, *, analyse: bool = True) -> int:
     """Import one file into case "A" and return its clip id; the import must succeed."""

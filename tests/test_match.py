@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.helpers import PATTERNS, UNRELATED
 
 from verifier.hashing.frames import FrameHashes
 from verifier.hashing.match import Match, MatchParams, match_clips
@@ -247,14 +248,6 @@ def test_timing_two_300_sample_clips() -> None:
 
 # --------------------------------------------------------------------------- real clips
 
-PATTERNS = [
-    "pattern-hd-no-bar.mp4",
-    "pattern-longer-no-bar.mp4",
-    "pattern-sd-grey-bar.mp4",
-    "pattern-sd-with-small-logo-bar.mp4",
-    "pattern-sd-with-large-logo-bar.mp4",
-]
-UNRELATED = ["doorknob-hd-no-bar.mp4", "test-padded-dimensions.mp4"]
 _BARS = (
     "full-frame hashes of the HD original vs an SD copy with letterbox bars differ by 72-114 "
     "bits; the bars-removed view finds them (tests/test_matching.py)"

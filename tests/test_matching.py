@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete
+from tests.helpers import PATTERNS, UNRELATED
 
 from verifier.cli.main import cli
 from verifier.db.models import FrameHashSet
@@ -144,14 +145,6 @@ def test_cli_matches_clusters_and_explain(
 
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "threatexchange"
-PATTERNS = [
-    "pattern-hd-no-bar.mp4",
-    "pattern-longer-no-bar.mp4",
-    "pattern-sd-grey-bar.mp4",
-    "pattern-sd-with-small-logo-bar.mp4",
-    "pattern-sd-with-large-logo-bar.mp4",
-]
-UNRELATED = ["doorknob-hd-no-bar.mp4", "test-padded-dimensions.mp4"]
 
 
 @pytest.fixture(scope="session")
