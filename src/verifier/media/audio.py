@@ -48,7 +48,8 @@ class AudioReader:
         self._stream = self._container.streams.audio[0]
         self._frames: Any = None
         self._resampler: Any = None
-        self._buffer = np.zeros((0, channels), np.int16)
+        self._parts: list[np.ndarray] = []  # decoded, not yet read; joined once per read
+        self._buffered = 0
         self._target: float | None = None  # container time the next sample must have
         self._ended = False
         self.seek(self.start_seconds)
@@ -73,16 +74,20 @@ class AudioReader:
         self._resampler = av.AudioResampler(
             format="s16", layout="stereo" if self.channels == 2 else "mono", rate=self.rate
         )
-        self._buffer = np.zeros((0, self.channels), np.int16)
+        self._parts, self._buffered = [], 0
         self._target = max(seconds, 0.0)
         self._ended = False
 
     def read(self, seconds: float) -> np.ndarray:
         """The next ``seconds`` of sound (fewer samples at the end, none after it)."""
         wanted = max(0, round(seconds * self.rate))
-        while len(self._buffer) < wanted and not self._ended:
+        while self._buffered < wanted and not self._ended:
             self._decode_more()
-        chunk, self._buffer = self._buffer[:wanted], self._buffer[wanted:]
+        if not self._parts:
+            return np.zeros((0, self.channels), np.int16)
+        buffer = np.concatenate(self._parts) if len(self._parts) > 1 else self._parts[0]
+        chunk, rest = buffer[:wanted], buffer[wanted:]
+        self._parts, self._buffered = ([rest] if len(rest) else []), len(rest)
         return chunk
 
     def _decode_more(self) -> None:
@@ -113,7 +118,8 @@ class AudioReader:
                 silence = np.zeros((-lead, self.channels), np.int16)
                 samples = np.concatenate([silence, samples])
             self._target = None
-        self._buffer = np.concatenate([self._buffer, samples])
+        self._parts.append(samples)
+        self._buffered += len(samples)
 
     def close(self) -> None:
         self._container.close()
