@@ -212,6 +212,7 @@ class FrameViewer(QWidget):
             row.addWidget(button)
         self.sound_button = self._button(None, "", "", lambda: self.set_sound(not self.sound_on))
         self.sound_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.sound_button.setCheckable(True)
         row.addWidget(self.sound_button)
         self._show_sound_state()
         row.addStretch(1)
@@ -428,12 +429,17 @@ class FrameViewer(QWidget):
             return
         if self.runner.lane_busy(self._lane):
             return  # still decoding: drop frames rather than queue them
-        started, origin = self._play_origin
-        target = view.index_at(origin + time.monotonic() - started)
+        target = view.index_at(self._play_clock(self._play_origin))
         if target != self.target_index:
             self.go_to(target)
         if target >= view.last_index:
             self.pause()
+
+    @staticmethod
+    def _play_clock(play_origin: tuple[float, float]) -> float:
+        """The clip time play has reached: where it started plus the time since."""
+        started, origin = play_origin
+        return origin + time.monotonic() - started
 
     # ------------------------------------------------------------------ sound
 
@@ -464,8 +470,7 @@ class FrameViewer(QWidget):
         if not on:
             self.sound.stop()
         elif self.playing and view is not None and self._play_origin is not None:
-            started, origin = self._play_origin
-            clip_seconds = origin + time.monotonic() - started
+            clip_seconds = self._play_clock(self._play_origin)
             self.sound.start(view.path, view.container_seconds(0) + clip_seconds)
 
     def _show_sound_state(self) -> None:
@@ -473,7 +478,6 @@ class FrameViewer(QWidget):
         sp = QStyle.StandardPixmap
         has_sound = self._has_sound()
         button.setEnabled(has_sound and self._sound_allowed)
-        button.setCheckable(True)
         button.setChecked(self.sound_on)
         button.setIcon(
             self.style().standardIcon(
