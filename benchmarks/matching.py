@@ -55,9 +55,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
+from verifier.analysis.pipeline import analyse_video  # noqa: E402
 from verifier.hashing.frames import FrameHashes  # noqa: E402
 from verifier.hashing.match import Match  # noqa: E402
-from verifier.media.analyse import analyse_video  # noqa: E402
 from verifier.services.matching import best_match  # noqa: E402
 
 SHARED_MEDIA = ROOT.parent / "shared" / "media"

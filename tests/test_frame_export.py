@@ -17,6 +17,7 @@ from tests.helpers import import_one as _import
 from verifier.cli.main import cli
 from verifier.db.models import Clip, CustodyEvent, StoredFile
 from verifier.errors import VerifierError
+from verifier.evidence.store import sha256_file
 from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement
 from verifier.services import cases
@@ -25,7 +26,6 @@ from verifier.services.analysis import unpack_frame_index
 from verifier.services.context import App
 from verifier.services.frames import export_frame, frame_index_at
 from verifier.services.verification import verify
-from verifier.store import sha256_file
 
 
 def _decoded(app: App, clip_id: int, index: int) -> np.ndarray:

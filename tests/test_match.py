@@ -276,7 +276,7 @@ Clip = tuple[FrameHashes, float]
 @pytest.fixture(scope="session")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Clip]:
     """Analyse each file once per session: (hashes, duration)."""
-    from verifier.media.analyse import analyse_video
+    from verifier.analysis.pipeline import analyse_video
 
     cache: dict[Path, Clip] = {}
 

@@ -149,7 +149,7 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "thre
 
 @pytest.fixture(scope="session")
 def real_views() -> dict[str, tuple[dict, float]]:
-    from verifier.media.analyse import analyse_video
+    from verifier.analysis.pipeline import analyse_video
 
     if not SHARED.is_dir():
         pytest.skip(f"real media folder not present at {SHARED}")

@@ -27,7 +27,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from verifier.audit import write_anchor
 from verifier.config import Settings
 from verifier.errors import VerifierError
 
@@ -62,8 +61,8 @@ def make_engine(url: str) -> Engine:
 
 
 def migrations_dir() -> Path:
-    """The Alembic environment shipped inside the package."""
-    return Path(str(resources.files("verifier") / "migrations"))
+    """The Alembic environment (top-level ``migrations/``, shipped as ``verifier.migrations``)."""
+    return Path(str(resources.files("verifier.migrations")))
 
 
 def alembic_config(url: str) -> Config:
@@ -155,11 +154,12 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
         session = self._writer()
+        # Where this database keeps its files: the custody log anchors its
+        # committed heads there, from an after-commit hook it registers itself.
+        session.info["data_dir"] = self.settings.data_dir
         try:
             with session.begin():
                 yield session
-            # Only committed events are anchored outside the database.
-            write_anchor(self.settings.data_dir, session.info.pop("custody_heads", []))
         finally:
             session.close()
 

@@ -11,7 +11,7 @@ schema grows by migrations, not by rewrites.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, NewType
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -30,10 +30,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from verifier.db.types import UTCDateTime, utcnow
-
-CaseId = NewType("CaseId", int)
-ClipId = NewType("ClipId", int)
-FileId = NewType("FileId", int)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from verifier.media.probe import MediaInfo, parse_timestamp
+from verifier.media.info import MediaInfo, parse_timestamp
 
 Severity = Literal["info", "warning"]
 

@@ -23,7 +23,7 @@ import exifread
 from PIL import Image, UnidentifiedImageError
 
 from verifier.errors import VerifierError
-from verifier.media.probe import MediaInfo, format_utc, parse_timestamp, read_head, sniff_still
+from verifier.media.info import MediaInfo, format_utc, parse_timestamp, read_head, sniff_still
 
 with contextlib.suppress(ImportError):  # optional: HEIC/HEIF support for Pillow
     import pillow_heif

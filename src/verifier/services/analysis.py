@@ -17,13 +17,14 @@ import av
 import numpy as np
 from sqlalchemy import delete, func, select
 
-from verifier import audit
+from verifier.analysis.pipeline import ANALYSIS_VERSION, ClipAnalysis, analyse_still, analyse_video
 from verifier.db.models import Appearance, Clip, FrameHashSet, Keyframe, StoredFile
 from verifier.db.types import utcnow
 from verifier.errors import Cancelled, VerifierError
-from verifier.media.analyse import ANALYSIS_VERSION, ClipAnalysis, analyse_still, analyse_video
+from verifier.evidence import custody
 from verifier.media.flags import metadata_flags
-from verifier.media.probe import MediaInfo, probe
+from verifier.media.info import MediaInfo
+from verifier.media.probe import probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.context import App
 
@@ -192,7 +193,7 @@ def analyse_clip(
         clip.flags = flags
         clip.analysed_at = utcnow()
         clip.analysis_version = ANALYSIS_VERSION
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="analyse",

@@ -22,10 +22,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier import audit
 from verifier.db.models import Annotation, Case, Clip
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.services.clips import find_clip
 from verifier.services.context import App
 from verifier.services.frames import FrameTable, frame_table, load_frame_table
@@ -130,7 +130,7 @@ def list_annotations(
 
 
 def _record(app: App, session: Session, action: str, clip: Clip, details: dict[str, Any]) -> None:
-    audit.record(session, actor=app.analyst, action=action, target_type="clip",
+    custody.record(session, actor=app.analyst, action=action, target_type="clip",
                  target_id=clip.id, case_id=clip.case_id, details=details)  # fmt: skip
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from verifier import audit
 from verifier.config import read_state, write_state
 from verifier.db.models import Case, Clip
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.services.context import App
 
 DEFAULT_CASE_SETTINGS: dict[str, Any] = {
@@ -60,7 +60,7 @@ def create_case(app: App, name: str, description: str = "", *, make_current: boo
             )
             session.add(case)
             session.flush()
-            audit.record(
+            custody.record(
                 session,
                 actor=app.analyst,
                 action="case.create",
@@ -138,7 +138,7 @@ def update_case_settings(app: App, case_id: int, **changes: Any) -> dict[str, An
             raise VerifierError(f"no case with id {case_id}")
         merged = {**DEFAULT_CASE_SETTINGS, **case.settings, **changes}
         case.settings = merged
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="case.settings",

@@ -12,7 +12,7 @@ from typing import Any
 
 from verifier.config import Settings, load_settings
 from verifier.db.engine import Database, open_database
-from verifier.store import EvidenceStore
+from verifier.evidence.store import EvidenceStore
 
 
 @dataclass

@@ -34,9 +34,10 @@ from PIL import Image, ImageOps
 from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import select
 
-from verifier import TOOL_NAME, __version__, audit
+from verifier import TOOL_NAME, __version__
 from verifier.db.models import Case, Clip, StoredFile
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement
 from verifier.services.analysis import unpack_frame_index
@@ -450,7 +451,7 @@ def export_frame(
             enhanced=enhancement is not None,
             enhancement=enhancement.to_json() if enhancement is not None else None,
         )
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="frame.export",

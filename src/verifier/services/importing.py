@@ -19,10 +19,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from verifier import audit
 from verifier.db.models import Case, Clip, StoredFile
 from verifier.errors import Cancelled, VerifierError
-from verifier.media.probe import MediaInfo, probe
+from verifier.evidence import custody
+from verifier.evidence.store import open_source
+from verifier.media.info import MediaInfo
+from verifier.media.probe import probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.analysis import analyse_clip
 from verifier.services.context import App
@@ -32,7 +34,6 @@ from verifier.sources import AppearanceRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
 from verifier.sources.telegram import is_telegram_export, read_telegram_export
 from verifier.sources.ytdlp import read_ytdlp_sidecar, sidecar_for
-from verifier.store import open_source
 
 # Files met while walking a folder that are never evidence themselves
 # (sidecars are read by the source importers, not stored as clips).
@@ -369,7 +370,7 @@ def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> Im
             )
             session.add(clip)
             session.flush()
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="import" if status == "imported" else "import.duplicate",

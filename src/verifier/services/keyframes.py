@@ -15,9 +15,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from verifier import audit
 from verifier.db.models import Case
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.media.decode import VideoDecoder
 from verifier.services.analysis import unpack_frame_index
 from verifier.services.clips import find_clip
@@ -95,7 +95,7 @@ def export_keyframes(
                     ExportedFrame(path, frame_index, seconds, reason, _write_png(path, rgb))
                 )
     with app.db.write() as session:
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="keyframes.export",

@@ -21,16 +21,16 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from verifier import audit
+from verifier.analysis.pipeline import analyse_video
 from verifier.db.models import Case, Clip, ClipLink, FrameHashSet, StoredFile
 from verifier.errors import VerifierError
+from verifier.evidence import custody
+from verifier.evidence.store import open_source, sha256_file
 from verifier.hashing.frames import FrameHashes
 from verifier.hashing.index import FrameHashIndex
 from verifier.hashing.match import Match, match_clips
-from verifier.media.analyse import analyse_video
 from verifier.services.analysis import HASH_ALGORITHM, hash_algorithm
 from verifier.services.context import App
-from verifier.store import open_source, sha256_file
 
 MAX_CANDIDATES = 50
 """Clips aligned per query, the ones sharing the most frames first."""
@@ -186,7 +186,7 @@ def match_clip(app: App, clip_id: int) -> int:
                 rationale=f"{len(match.pairs)} frame pairs aligned at a consistent offset",
                 details=doc, created_by=app.analyst,
             ))  # fmt: skip
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="match",

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier import audit
 from verifier.db.models import Appearance, Case, Clip
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.services.clips import find_clip
 from verifier.services.context import App
 from verifier.services.matching import list_matches
@@ -142,7 +142,7 @@ def record_appearance(
     )
     session.add(appearance)
     session.flush()
-    audit.record(
+    custody.record(
         session,
         actor=app.analyst,
         action="appearance.add",
@@ -222,7 +222,7 @@ def edit_appearance(app: App, appearance_id: int, **changes: str | None) -> dict
             else:
                 setattr(appearance, name, value)
         after = appearance_json(appearance)
-        audit.record(
+        custody.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
             details={"before": before, "after": after},
@@ -237,7 +237,7 @@ def delete_appearance(app: App, appearance_id: int) -> None:
         appearance = session.get(Appearance, appearance_id)
         if appearance is None:
             raise VerifierError(f"no appearance with id {appearance_id}")
-        audit.record(
+        custody.record(
             session, actor=app.analyst, action="appearance.delete", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
             details={"deleted": appearance_json(appearance)},

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from verifier import audit
 from verifier.db.models import Case, Clip, Keyframe, StoredFile
+from verifier.evidence import custody
 from verifier.progress import ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.context import App
 
@@ -113,11 +113,11 @@ def verify(
             sha for sha, _ in app.store.iter_objects() if sha not in known
         )
     with app.db.read() as session:
-        count, chain_problems = audit.verify_chain(session, app.settings.data_dir)
+        count, chain_problems = custody.verify_chain(session, app.settings.data_dir)
     report.events_checked = count
     report.problems.extend(Problem("custody", f"event #{p.seq}", p.message) for p in chain_problems)
     with app.db.write() as session:
-        audit.record(
+        custody.record(
             session,
             actor=app.analyst,
             action="verify",

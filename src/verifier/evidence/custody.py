@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -125,9 +126,25 @@ def record(
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
-    pending = session.info.setdefault("custody_heads", [])
+    pending = session.info.get("custody_heads")
+    if pending is None:
+        pending = session.info["custody_heads"] = []
+        sa_event.listen(session, "after_commit", _anchor_committed_heads)
+        sa_event.listen(session, "after_rollback", _forget_heads)
     pending.append((event.seq, event.hash))
     return event
+
+
+def _anchor_committed_heads(session: Session) -> None:
+    """Only committed events are anchored outside the database."""
+    heads = session.info.pop("custody_heads", [])
+    data_dir = session.info.get("data_dir")
+    if heads and data_dir is not None:
+        write_anchor(Path(data_dir), heads)
+
+
+def _forget_heads(session: Session) -> None:
+    session.info.pop("custody_heads", None)
 
 
 def write_anchor(data_dir: Path, heads: Sequence[tuple[int, str]]) -> None:

@@ -1,0 +1,1 @@
+"""Evidence itself: the content-addressed, read-only store and the custody log."""
