@@ -149,10 +149,9 @@ class ComparisonWindow(QWidget):
         self.header_a = self._header_label()
         self.header_b = self._header_label()
         self.status_a = QLabel("drives B while linked", self)
-        self.status_a.setStyleSheet("color: #777;")
+        self.status_a.setObjectName("compareLinkStatus")
         self.outside_label = QLabel("", self)
         self.outside_label.setObjectName("outsideClipB")
-        self.outside_label.setStyleSheet("color: #e74c3c; font-weight: bold;")
         self._update_headers()
 
         self.linked = QCheckBox("Linked", self)

@@ -1,4 +1,9 @@
-"""Small dialogs of the workbench: annotation, go to, new case, import summary, enhancement."""
+"""Small dialogs of the workbench: annotation, go to, new case, import summary, enhancement.
+
+The static ones (annotation, go to, new case) are Qt Designer forms in
+``ui/forms/``; the import summary and the enhancement sliders are built here
+because their content depends on the data they show.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,8 +28,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from verifier.gui.resources import form_child, load_form
 from verifier.media.enhance import Enhancement
 from verifier.services.annotations import LABELS
+
+
+def _form_dialog(dialog: QDialog, form_name: str) -> QWidget:
+    """Lay the Designer form ``form_name`` into ``dialog``; its button box accepts or rejects."""
+    form = load_form(form_name, dialog)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(form)
+    buttons = form_child(form, QDialogButtonBox, "buttons")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return form
 
 
 class AnnotationDialog(QDialog):
@@ -42,26 +58,14 @@ class AnnotationDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.label_box = QComboBox(self)
+        form = _form_dialog(self, "annotation")
+        form_child(form, QLabel, "where").setText(where)
+        self.label_box = form_child(form, QComboBox, "label_box")
         self.label_box.addItems(list(LABELS))
         self.label_box.setCurrentText(label)
-        self.note_edit = QPlainTextEdit(self)
-        self.note_edit.setPlaceholderText("What is it, and why does it matter for this clip?")
+        self.note_edit = form_child(form, QPlainTextEdit, "note_edit")
         self.note_edit.setPlainText(note)
-        self.note_edit.setMinimumSize(360, 100)
-        form = QFormLayout()
-        form.addRow(QLabel(where, self))
-        form.addRow("Label", self.label_box)
-        form.addRow("Note", self.note_edit)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        self.buttons = buttons
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        self.buttons = form_child(form, QDialogButtonBox, "buttons")
 
     @property
     def label(self) -> str:
@@ -78,45 +82,22 @@ class GoToDialog(QDialog):
     def __init__(self, parent: QWidget | None, current: str) -> None:
         super().__init__(parent)
         self.setWindowTitle("Go to")
-        self.edit = QLineEdit(self)
-        self.edit.setPlaceholderText("1:02.5, 62.5 or #120 for a frame number")
+        form = _form_dialog(self, "go_to")
+        self.edit = form_child(form, QLineEdit, "edit")
         self.edit.setText(current)
         self.edit.selectAll()
-        self.error = QLabel("", self)
-        self.error.setStyleSheet("color: #c0392b")
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Time or frame number:", self))
-        layout.addWidget(self.edit)
-        layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        self.error = form_child(form, QLabel, "goToError")
 
 
 class NewCaseDialog(QDialog):
     def __init__(self, parent: QWidget | None) -> None:
         super().__init__(parent)
         self.setWindowTitle("New case")
-        self.name_edit = QLineEdit(self)
-        self.description_edit = QLineEdit(self)
-        self.blur = QCheckBox("Graphic footage: start thumbnails and the viewer blurred", self)
-        self.greyscale = QCheckBox("Start thumbnails and the viewer in greyscale", self)
-        form = QFormLayout()
-        form.addRow("Name", self.name_edit)
-        form.addRow("Description", self.description_edit)
-        form.addRow(self.blur)
-        form.addRow(self.greyscale)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
+        form = _form_dialog(self, "new_case")
+        self.name_edit = form_child(form, QLineEdit, "name_edit")
+        self.description_edit = form_child(form, QLineEdit, "description_edit")
+        self.blur = form_child(form, QCheckBox, "blur")
+        self.greyscale = form_child(form, QCheckBox, "greyscale")
 
 
 class ImportSummaryDialog(QDialog):

@@ -40,6 +40,7 @@ from verifier.gui.panes import (
     ProvenancePane,
     load_details,
 )
+from verifier.gui.resources import dress_application
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.viewer import FrameViewer, Look, frame_file_name
 from verifier.media.enhance import Enhancement
@@ -59,6 +60,7 @@ from verifier.services.viewing import clip_rows, format_seconds, parse_position
 class MainWindow(QMainWindow):
     def __init__(self, app: App, case_name: str | None = None) -> None:
         super().__init__()
+        dress_application()
         self.app = app
         self.runner = TaskRunner(self)
         self.case_id: int | None = None

@@ -24,14 +24,15 @@ from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from verifier.gui import resources
 from verifier.gui.canvas import Box, FrameCanvas
 from verifier.gui.imaging import qimage_from_rgb
+from verifier.gui.resources import Icon
 from verifier.gui.sound import SoundPlayer
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.timeline import Timeline
@@ -173,12 +174,10 @@ class FrameViewer(QWidget):
 
     # ------------------------------------------------------------ controls
 
-    def _button(
-        self, icon: QStyle.StandardPixmap | None, text: str, tip: str, slot: Any
-    ) -> QToolButton:
+    def _button(self, icon: Icon | None, text: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton(self)
         if icon is not None:
-            button.setIcon(self.style().standardIcon(icon))
+            button.setIcon(resources.icon(icon))
         else:
             button.setText(text)
         button.setToolTip(tip)
@@ -187,14 +186,11 @@ class FrameViewer(QWidget):
         return button
 
     def _make_controls(self) -> QHBoxLayout:
-        sp = QStyle.StandardPixmap
         row = QHBoxLayout()
         row.setSpacing(2)
-        self.play_button = self._button(
-            sp.SP_MediaPlay, "", "Play / pause (Space)", self.toggle_play
-        )
+        self.play_button = self._button(Icon.PLAY, "", "Play / pause (Space)", self.toggle_play)
         buttons = [
-            self._button(sp.SP_MediaSkipBackward, "", "First frame (Home)", self.first),
+            self._button(Icon.FIRST_FRAME, "", "First frame (Home)", self.first),
             self._button(None, "◆◀", "Previous keyframe or cut (Page Up)", self.previous_mark),
             self._button(
                 None, "−1s", "One second back (Shift+Left)", lambda: self.step_seconds(-1)
@@ -206,7 +202,7 @@ class FrameViewer(QWidget):
                 None, "+1s", "One second forward (Shift+Right)", lambda: self.step_seconds(1)
             ),
             self._button(None, "▶◆", "Next keyframe or cut (Page Down)", self.next_mark),
-            self._button(sp.SP_MediaSkipForward, "", "Last frame (End)", self.last),
+            self._button(Icon.LAST_FRAME, "", "Last frame (End)", self.last),
         ]
         for button in buttons:
             row.addWidget(button)
@@ -414,13 +410,13 @@ class FrameViewer(QWidget):
         self._play_timer.start()
         if self.sound_on:
             self.sound.start(view.path, view.container_seconds(start))
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self.play_button.setIcon(resources.icon(Icon.PAUSE))
 
     def pause(self) -> None:
         self.sound.stop()
         if self._play_timer.isActive():
             self._play_timer.stop()
-        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.play_button.setIcon(resources.icon(Icon.PLAY))
 
     def _play_tick(self) -> None:
         view = self.view
@@ -475,15 +471,10 @@ class FrameViewer(QWidget):
 
     def _show_sound_state(self) -> None:
         button = self.sound_button
-        sp = QStyle.StandardPixmap
         has_sound = self._has_sound()
         button.setEnabled(has_sound and self._sound_allowed)
         button.setChecked(self.sound_on)
-        button.setIcon(
-            self.style().standardIcon(
-                sp.SP_MediaVolume if self.sound_on else sp.SP_MediaVolumeMuted
-            )
-        )
+        button.setIcon(resources.icon(Icon.SOUND_ON if self.sound_on else Icon.SOUND_MUTED))
         button.setText("Sound on" if self.sound_on else "Muted")
         if self.view is not None and not has_sound:
             tip = "This clip has no sound track"
