@@ -3,7 +3,9 @@
 Clips are synthesised with FFmpeg's lavfi sources into a session-scoped
 temporary folder and decoded with PyAV directly (the project's decoder module is
 developed separately), so each test states exactly what footage it sees.
-What detection costs is measured by benchmarks/hot_paths.py.
+The project's own fixture clips (fixtures/make_fixtures.py) are checked for
+exactly the cuts and fades they were built with. What detection costs is
+measured by benchmarks/hot_paths.py.
 """
 
 from __future__ import annotations
@@ -184,6 +186,39 @@ def test_boundaries_arrive_within_the_declared_lag(clips: dict[str, Path]) -> No
         for b in detector.push(index, seconds, gray):
             seen_at[b.index] = index
     assert seen_at == {50: 50 + detector.lag_frames}
+
+
+# --------------------------------------------------------------------------- project fixtures
+
+# What fixtures/make_fixtures.py builds into each clip: its frame count and, in
+# order, each boundary as (kind, first, last frame index where it may be reported).
+FIXTURE_SHOTS: dict[str, tuple[int, list[tuple[str, int, int]]]] = {
+    # testsrc2 for frames 0-49, a zooming Mandelbrot from frame 50: one hard cut, exactly there.
+    "cut.mp4": (100, [("cut", 50, 50)]),
+    # testsrc2 fades to black over 1.5-2.0 s, Game of Life fades in over 2.0-2.5 s (frames
+    # 50-62): one fade, reported at the first visible frame of the new shot, within 0.3 s
+    # of the black point.
+    "fade.mp4": (100, [("fade", 50, 57)]),
+    # One frozen background (a fixed camera) with a 40x40 box moving across it: no boundary.
+    "static_a.mp4": (100, []),
+    "static_b.mp4": (100, []),
+    # 3 s of near-black with faint temporal noise: no boundary.
+    "black.mp4": (75, []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURE_SHOTS))
+def test_fixture_clips_have_exactly_the_boundaries_they_were_built_with(
+    name: str, fixture_dir: Path
+) -> None:
+    frames, expected = FIXTURE_SHOTS[name]
+    found, times = detect(fixture_dir / name)
+    print(f"{name}: {[(b.index, b.kind, round(b.score, 1)) for b in found]}")
+    assert len(times) == frames
+    assert len(found) == len(expected), found
+    for boundary, (kind, first, last) in zip(found, expected, strict=True):
+        assert boundary.kind == kind
+        assert first <= boundary.index <= last, boundary
 
 
 # --------------------------------------------------------------------------- synthetic arrays
