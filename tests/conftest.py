@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,42 @@ from verifier.config import Settings, load_settings  # noqa: E402
 from verifier.services.context import App, open_app  # noqa: E402
 
 SHARED_MEDIA = ROOT.parent / "shared" / "media"
+
+
+class _ErrorRecords(logging.Handler):
+    """Keeps every record at ERROR or above that reaches the ``verifier`` logger."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_error_logs(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test during which the application logged an error it did not expect.
+
+    An error in the log is how a background task or a window callback reports
+    a failure that never reaches the test as an exception; without this gate a
+    test can pass while the user would have seen "the details are in the log".
+    Tests that provoke such a failure on purpose carry
+    ``@pytest.mark.expect_error_log``.
+    """
+    handler = _ErrorRecords()
+    logger = logging.getLogger("verifier")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("expect_error_log") is None:
+        shown = "\n".join(
+            f"{record.name}: {record.levelname}: {record.getMessage()}"
+            for record in handler.records
+        )
+        pytest.fail(f"the application logged an error during the test:\n{shown}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,7 @@ def _wait(qtbot: Any, runner: TaskRunner) -> None:
     qtbot.waitUntil(lambda: not runner.busy, timeout=10_000)
 
 
+@pytest.mark.expect_error_log  # an unexpected exception (1 / 0) is logged with its traceback
 def test_results_and_failures_reach_the_ui_thread(qtbot: Any, runner: TaskRunner) -> None:
     seen: list[tuple[str, Any, str]] = []
     ui = threading.current_thread().name

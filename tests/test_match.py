@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -224,26 +223,12 @@ def test_params_are_validated() -> None:
         match_clips({}, _clip(np.random.default_rng(0), 2.0), a_duration=2.0, b_duration=2.0)
 
 
-def test_timing_two_300_sample_clips() -> None:
+def test_two_300_sample_clips() -> None:  # timed by benchmarks/hot_paths.py
     rng = np.random.default_rng(11)
     a = _clip(rng, 60.0)
     b = _derived(rng, a, 60.0, lambda t: t - 5.0 if t >= 5.0 else None)
-    unrelated = _clip(rng, 60.0)
-    match_clips(a, b, a_duration=60.0, b_duration=60.0)  # warm up
-    runs = 10
-    start = time.perf_counter()
-    for _ in range(runs):
-        m = match_clips(a, b, a_duration=60.0, b_duration=60.0)
-    matched_ms = (time.perf_counter() - start) * 1000 / runs
-    start = time.perf_counter()
-    for _ in range(runs):
-        match_clips(a, unrelated, a_duration=60.0, b_duration=60.0)
-    unrelated_ms = (time.perf_counter() - start) * 1000 / runs
-    print(
-        f"\nmatch_clips 300x300 samples: {matched_ms:.1f} ms (match), {unrelated_ms:.1f} ms (none)"
-    )
+    m = match_clips(a, b, a_duration=60.0, b_duration=60.0)
     assert m is not None
-    assert matched_ms < 500 and unrelated_ms < 500
 
 
 # --------------------------------------------------------------------------- real clips

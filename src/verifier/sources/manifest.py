@@ -72,6 +72,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from verifier.sources import AppearanceRecord, SidecarProblem, TimePrecision
+from verifier.sources.paths import resolve_inside
 
 __all__ = ["COLUMNS", "MANIFEST_NAMES", "read_manifest"]
 
@@ -143,7 +144,7 @@ def _rows(path: Path, max_bytes: int) -> Iterator[tuple[int, dict[str, Any] | Si
 
 def _read_text(path: Path, max_bytes: int) -> str | SidecarProblem:
     try:
-        if not path.resolve().is_relative_to(path.parent.resolve()):
+        if resolve_inside(path, path.parent) is None:
             return SidecarProblem(path, "manifest is a link to a file outside its folder: refused")
         if not path.is_file():
             return SidecarProblem(path, "not a regular file")
@@ -302,11 +303,10 @@ def _media(folder: Path, value: str | None) -> Path | str:
     if relative.startswith("/") or re.match(r"[A-Za-z]:", relative):
         return f"absolute path {value!r}: paths must be relative to the manifest's folder"
     try:
-        root = folder.resolve()
-        target = (root / PurePosixPath(relative)).resolve()
+        target = resolve_inside(folder / PurePosixPath(relative), folder)
     except (OSError, RuntimeError) as exc:  # symlink loops
         return f"cannot resolve path {value!r}: {exc}"
-    if not target.is_relative_to(root):
+    if target is None:
         return f"path {value!r} leads outside the manifest's folder: refused"
     if not target.exists():
         return f"file {value!r} not found next to the manifest"

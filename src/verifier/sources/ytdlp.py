@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from verifier.sources import AppearanceRecord, SidecarProblem, TimePrecision
+from verifier.sources.paths import lies_inside
 
 __all__ = ["DROPPED_KEYS", "media_for", "read_ytdlp_sidecar", "sidecar_for"]
 
@@ -125,7 +126,7 @@ def sidecar_for(media: Path) -> Path | None:
         candidates.append(stripped)
     for candidate in candidates:
         sidecar = media.with_name(candidate + SIDECAR_SUFFIX)
-        if sidecar.is_file() and _inside(sidecar, media.parent):
+        if sidecar.is_file() and lies_inside(sidecar, media.parent):
             return sidecar
     return None
 
@@ -163,7 +164,7 @@ def media_for(sidecar: Path) -> Path | None:
         if best is not None and key >= best:
             continue
         candidate = folder / sibling
-        if candidate.is_file() and _inside(candidate, folder):
+        if candidate.is_file() and lies_inside(candidate, folder):
             best = key
     return None if best is None else folder / best[2]
 
@@ -245,7 +246,7 @@ def read_ytdlp_sidecar(
 def _load_json_object(path: Path, max_bytes: int) -> dict[str, Any] | SidecarProblem:
     """The sidecar's top-level object, read with a size cap and no symlink escape."""
     try:
-        if not _inside(path, path.parent):
+        if not lies_inside(path, path.parent):
             return SidecarProblem(path, "sidecar is a link to a file outside its folder: refused")
         size = path.stat().st_size
         if not path.is_file():
@@ -273,14 +274,6 @@ def _load_json_object(path: Path, max_bytes: int) -> dict[str, Any] | SidecarPro
     if not isinstance(info, dict):
         return SidecarProblem(path, f"top level is a JSON {_json_type(info)}, not an object")
     return info
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` really (after symlinks) lies inside ``folder``."""
-    try:
-        return path.resolve().is_relative_to(folder.resolve())
-    except (OSError, RuntimeError):
-        return False
 
 
 def _names_with_prefix(folder: Path, prefix: str) -> list[str]:
