@@ -83,7 +83,7 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str, headl
 
 
 def _print_case_summary(app: App, case: Any) -> None:
-    rows = clip_service.list_clips(app, case)
+    rows = [summary.to_json() for summary in clip_service.list_clips(app, case.id)]
     render.out.print()
     render.out.print(
         render.table(

@@ -26,9 +26,9 @@ from verifier.db.models import Annotation, Case, Clip
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
 from verifier.evidence import custody
-from verifier.services.clips import find_clip
 from verifier.services.context import App
 from verifier.services.frames import FrameTable, frame_table, load_frame_table
+from verifier.services.lookup import find_clip
 
 __all__ = [
     "LABELS",

@@ -41,8 +41,8 @@ from verifier.evidence import custody
 from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement
 from verifier.services.analysis import unpack_frame_index
-from verifier.services.clips import find_clip
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 
 __all__ = [
     "ExportedFrame",

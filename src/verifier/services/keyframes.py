@@ -20,8 +20,8 @@ from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.media.decode import VideoDecoder
 from verifier.services.analysis import unpack_frame_index
-from verifier.services.clips import find_clip
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from verifier.db.models import Appearance, Case, Clip
 from verifier.errors import VerifierError
 from verifier.evidence import custody
-from verifier.services.clips import find_clip
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
 from verifier.sources import AppearanceRecord
 
