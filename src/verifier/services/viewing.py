@@ -23,6 +23,7 @@ from verifier.db.models import (
     Clip,
 )
 from verifier.errors import VerifierError
+from verifier.ids import CaseId, ClipId
 from verifier.media.decode import VideoDecoder
 from verifier.services.context import App
 from verifier.services.frames import FrameTable, frame_table, read_still
@@ -46,7 +47,7 @@ class Mark:
 class MatchedSpan:
     """A stretch of this clip that is shown in another clip."""
 
-    other_id: int
+    other_id: ClipId
     other_name: str
     relation: str
     start: float
@@ -64,8 +65,8 @@ class ClipView:
     decoder builds its own index and times are estimated from the frame rate.
     """
 
-    clip_id: int
-    case_id: int
+    clip_id: ClipId
+    case_id: CaseId
     name: str
     sha256: str
     path: Path
@@ -220,7 +221,7 @@ def _fraction(text: str | None, default: Fraction) -> Fraction:
     return value if value > 0 else default
 
 
-def load_clip_view(app: App, clip_id: int) -> ClipView:
+def load_clip_view(app: App, clip_id: ClipId) -> ClipView:
     """Everything the viewer and the timeline need about one clip."""
     with app.db.read() as session:
         clip = session.scalar(
@@ -247,8 +248,8 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
             select(Annotation.frame_index).where(Annotation.clip_id == clip_id).distinct()
         ).scalars()
         view = ClipView(
-            clip_id=clip.id,
-            case_id=clip.case_id,
+            clip_id=ClipId(clip.id),
+            case_id=CaseId(clip.case_id),
             name=clip.name,
             sha256=clip.file.sha256,
             path=app.store.resolve(clip.file.stored_path),
@@ -268,7 +269,7 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
         for segment in relation["segments"]:
             view.spans.append(
                 MatchedSpan(
-                    other["id"],
+                    ClipId(other["id"]),
                     other["name"],
                     relation["relation"],
                     float(segment["a_start"]),
