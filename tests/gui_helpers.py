@@ -22,7 +22,7 @@ def show_window(qtbot: Any, app: App, case_name: str, clips: int) -> MainWindow:
 
 def open_clip(qtbot: Any, win: MainWindow, name: str) -> int:
     """Select a clip by name, wait for its frame 0 on screen; returns its id."""
-    clip_id = next(r.clip_id for r in win.browser.model.rows if r.name == name)
+    clip_id = next(r.id for r in win.browser.model.rows if r.name == name)
     assert win.browser.select_clip(clip_id)
     qtbot.waitUntil(
         lambda: (

@@ -67,7 +67,7 @@ def window(qtbot: Any, library: App) -> Iterator[MainWindow]:
 
 
 def _clip_id(win: MainWindow, name: str) -> int:
-    return next(r.clip_id for r in win.browser.model.rows if r.name == name)
+    return next(r.id for r in win.browser.model.rows if r.name == name)
 
 
 def _wait_index(qtbot: Any, win: MainWindow, index: int) -> None:

@@ -20,12 +20,13 @@ pytest.importorskip("pytestqt")
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from verifier.gui.compare import ComparisonWindow, describe_offset
+from verifier.gui.compare import ComparisonWindow
 from verifier.gui.imaging import rgb_from_qimage
 from verifier.gui.tasks import TaskRunner
 from verifier.gui.viewer import FrameViewer
 from verifier.media.decode import VideoDecoder
 from verifier.services import cases
+from verifier.services.comparison import describe_offset
 from verifier.services.context import App
 from verifier.services.importing import import_paths
 from verifier.services.matching import list_matches

@@ -77,3 +77,21 @@ def test_every_core_module_imports_without_qt() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_window_never_touches_the_database() -> None:
+    """The GUI asks services: no sessions, no ``app.db``, no ORM imports, even lazily.
+
+    import-linter sees imports only; this also catches a session opened
+    through ``self.app.db`` inside a window method.
+    """
+    import re
+
+    forbidden = re.compile(r"\.db\.read\(|\.db\.write\(|\bsession\b|\bverifier\.db\b", re.I)
+    offending = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "src" / "verifier" / "gui").glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if forbidden.search(line)
+    ]
+    assert not offending, "\n".join(offending)

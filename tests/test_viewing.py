@@ -9,9 +9,10 @@ import pytest
 from verifier.errors import VerifierError
 from verifier.media.decode import VideoDecoder
 from verifier.services import cases
+from verifier.services.clips import list_clips
 from verifier.services.context import App
 from verifier.services.importing import import_paths
-from verifier.services.viewing import clip_rows, format_seconds, load_clip_view, parse_position
+from verifier.services.viewing import format_seconds, load_clip_view, parse_position
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_go_to_accepts_times_and_frame_numbers(app: App, imported: dict[str, int
 
 
 def test_clip_rows_count_matches_and_stills(app: App, imported: dict[str, int]) -> None:
-    rows = {r.name: r for r in clip_rows(app, next(iter(cases.list_cases(app))).id)}
+    rows = {r.name: r for r in list_clips(app, next(iter(cases.list_cases(app))).id)}
     assert set(rows) == {"cut.mp4", "vfr.mp4", "offset.mp4", "still.jpg"}
     # cut, vfr and offset open on the same generated frames: each matches the others.
     assert rows["cut.mp4"].matches == 2 and rows["still.jpg"].matches == 0

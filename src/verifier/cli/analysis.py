@@ -11,6 +11,7 @@ from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
 from verifier.services import cases as case_service
 from verifier.services import clips as clip_service
+from verifier.services.lookup import clip_id_of
 
 
 @cli.command("analyse")
@@ -35,10 +36,9 @@ def analyse_cmd(
     case = case_service.resolve_case(app, case_name) if (all_clips or case_name) else None
     if all_clips:
         assert case is not None
-        ids = [row["id"] for row in clip_service.list_clips(app, case)]
+        ids = [summary.id for summary in clip_service.list_clips(app, case.id)]
     else:
-        with app.db.read() as session:
-            ids = [clip_service.find_clip(session, ref, case).id for ref in clips]
+        ids = [clip_id_of(app, ref, case) for ref in clips]
     from verifier.services.matching import match_clip
 
     results = []

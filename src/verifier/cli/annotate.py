@@ -6,6 +6,7 @@ import click
 
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.ids import AnnotationId
 from verifier.services import cases as case_service
 
 
@@ -80,7 +81,7 @@ def annotate_edit(cli_ctx: CliContext, annotation_id: int, rect: str | None, lab
     """Change an annotation (the custody log keeps the old values)."""
     from verifier.services.annotations import edit_annotation, parse_rect
 
-    changed = edit_annotation(cli_ctx.app(), annotation_id,
+    changed = edit_annotation(cli_ctx.app(), AnnotationId(annotation_id),
                               rect=parse_rect(rect) if rect is not None else None,
                               label=label, note=note)  # fmt: skip
     if as_json:
@@ -96,5 +97,5 @@ def annotate_delete(cli_ctx: CliContext, annotation_id: int) -> None:
     """Withdraw an annotation (the custody log keeps what it marked)."""
     from verifier.services.annotations import delete_annotation
 
-    delete_annotation(cli_ctx.app(), annotation_id)
+    delete_annotation(cli_ctx.app(), AnnotationId(annotation_id))
     render.out.print(f"Annotation #{annotation_id} deleted.")

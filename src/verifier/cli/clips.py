@@ -18,7 +18,7 @@ def clips_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None
     """List the clips of a case."""
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name)
-    rows = clip_service.list_clips(app, case)
+    rows = [summary.to_json() for summary in clip_service.list_clips(app, case.id)]
     if as_json:
         render.print_json(rows)
         return

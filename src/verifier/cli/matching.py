@@ -11,7 +11,7 @@ from rich.markup import escape
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
 from verifier.services import cases as case_service
-from verifier.services import clips as clip_service
+from verifier.services.lookup import clip_id_of
 
 
 def _segments_text(segments: list[dict[str, Any]]) -> str:
@@ -70,10 +70,7 @@ def matches_cmd(
 
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name or not clip_ref else None
-    clip_id = None
-    if clip_ref:
-        with app.db.read() as session:
-            clip_id = clip_service.find_clip(session, clip_ref, case).id
+    clip_id = clip_id_of(app, clip_ref, case) if clip_ref else None
     relations = list_matches(app, case=case, clip_id=clip_id, explain=explain)
     if as_json:
         render.print_json(relations)

@@ -7,6 +7,7 @@ import click
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
 from verifier.errors import VerifierError
+from verifier.ids import AppearanceId
 from verifier.services import cases as case_service
 
 
@@ -56,8 +57,9 @@ def appearance_edit(cli_ctx: CliContext, appearance_id: int, url: str | None,
     """Correct an appearance (the custody log keeps the old values)."""
     from verifier.services.provenance import edit_appearance
 
-    changed = edit_appearance(cli_ctx.app(), appearance_id, url=url, platform=platform,
-                              posted_at=posted_at, channel=channel, caption=caption)  # fmt: skip
+    changed = edit_appearance(cli_ctx.app(), AppearanceId(appearance_id), url=url,
+                              platform=platform, posted_at=posted_at, channel=channel,
+                              caption=caption)  # fmt: skip
     if as_json:
         render.print_json(changed)
     else:
@@ -71,7 +73,7 @@ def appearance_delete(cli_ctx: CliContext, appearance_id: int) -> None:
     """Withdraw an appearance (the custody log keeps what it said)."""
     from verifier.services.provenance import delete_appearance
 
-    delete_appearance(cli_ctx.app(), appearance_id)
+    delete_appearance(cli_ctx.app(), AppearanceId(appearance_id))
     render.out.print(f"Appearance #{appearance_id} deleted.")
 
 

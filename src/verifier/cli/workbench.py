@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -13,6 +12,7 @@ from verifier.cli.base import CliContext, case_option, cli, pass_cli
 from verifier.cli.importing import print_import_report
 from verifier.services import cases as case_service
 from verifier.services import clips as clip_service
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 
 
@@ -82,8 +82,8 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str, headl
     sys.exit(run_gui(app, case.name))
 
 
-def _print_case_summary(app: App, case: Any) -> None:
-    rows = clip_service.list_clips(app, case)
+def _print_case_summary(app: App, case: CaseRecord) -> None:
+    rows = [summary.to_json() for summary in clip_service.list_clips(app, case.id)]
     render.out.print()
     render.out.print(
         render.table(

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from verifier.gui.imaging import qimage_from_rgb
 from verifier.media.enhance import wellbeing_filter
-from verifier.services.viewing import ClipRow
+from verifier.services.clips import ClipSummary
 
 THUMB_SIZE = QSize(64, 36)
 COLUMNS = (
@@ -75,14 +75,14 @@ def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage 
 
 @dataclass
 class ClipTableData:
-    rows: list[ClipRow]
+    rows: list[ClipSummary]
     thumbnails: dict[int, QImage]
 
 
 class ClipTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._rows: list[ClipRow] = []
+        self._rows: list[ClipSummary] = []
         self._pixmaps: dict[int, QPixmap] = {}
 
     def set_data(self, data: ClipTableData) -> None:
@@ -92,13 +92,13 @@ class ClipTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def row_for(self, clip_id: int) -> int | None:
-        return next((i for i, r in enumerate(self._rows) if r.clip_id == clip_id), None)
+        return next((i for i, r in enumerate(self._rows) if r.id == clip_id), None)
 
-    def clip_at(self, row: int) -> ClipRow:
+    def clip_at(self, row: int) -> ClipSummary:
         return self._rows[row]
 
     @property
-    def rows(self) -> list[ClipRow]:
+    def rows(self) -> list[ClipSummary]:
         return list(self._rows)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -122,13 +122,13 @@ class ClipTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:  # sort key
             return self._sort_key(row, key)
         if role == Qt.ItemDataRole.DecorationRole and key == "thumbnail":
-            return self._pixmaps.get(row.clip_id)
+            return self._pixmaps.get(row.id)
         if role == Qt.ItemDataRole.SizeHintRole and key == "thumbnail":
             return THUMB_SIZE
         if role == Qt.ItemDataRole.ForegroundRole and key == "analysis_status":
             return STATUS_COLOURS.get(row.analysis_status)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"#{row.clip_id} {row.name}\nSHA-256 {row.sha256}" + (
+            return f"#{row.id} {row.name}\nSHA-256 {row.sha256}" + (
                 f"\nfirst seen {row.first_seen}" if row.first_seen else ""
             )
         if role == Qt.ItemDataRole.TextAlignmentRole and key in ("appearances", "matches"):
@@ -136,7 +136,7 @@ class ClipTableModel(QAbstractTableModel):
         return None
 
     @staticmethod
-    def _display(row: ClipRow, key: str) -> str | None:
+    def _display(row: ClipSummary, key: str) -> str | None:
         if key == "thumbnail":
             return None
         if key == "duration":
@@ -153,9 +153,9 @@ class ClipTableModel(QAbstractTableModel):
         return str(getattr(row, key))
 
     @staticmethod
-    def _sort_key(row: ClipRow, key: str) -> Any:
+    def _sort_key(row: ClipSummary, key: str) -> Any:
         if key == "thumbnail":
-            return row.clip_id
+            return row.id
         if key == "size":
             return (row.width or 0) * (row.height or 0)
         if key == "duration":
@@ -186,7 +186,7 @@ class ClipFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         assert isinstance(model, ClipTableModel)
         row = model.clip_at(source_row)
-        haystack = " ".join([row.name, row.analysis_status, *row.flags, f"#{row.clip_id}"]).lower()
+        haystack = " ".join([row.name, row.analysis_status, *row.flags, f"#{row.id}"]).lower()
         return all(word in haystack or row.sha256.startswith(word) for word in self._needle.split())
 
 
@@ -276,13 +276,11 @@ class ClipBrowser(QWidget):
         index = self.table.currentIndex()
         if not index.isValid():
             return None
-        return self.model.clip_at(self.proxy.mapToSource(index).row()).clip_id
+        return self.model.clip_at(self.proxy.mapToSource(index).row()).id
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
-            self.clipSelected.emit(
-                self.model.clip_at(self.proxy.mapToSource(current).row()).clip_id
-            )
+            self.clipSelected.emit(self.model.clip_at(self.proxy.mapToSource(current).row()).id)
 
     def _case_activated(self, position: int) -> None:
         case_id = self.case_box.itemData(position)

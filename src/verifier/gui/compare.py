@@ -37,9 +37,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from verifier.db.models import Case
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.viewer import FrameViewer
+from verifier.services.cases import case_settings
+from verifier.services.comparison import (
+    TimeMap,
+    describe_offset,
+    describe_relation,
+    is_outside,
+    pair_indexes,
+    short_number,
+    signed_seconds,
+    signed_time,
+    sorted_pairs,
+    start_index,
+)
 from verifier.services.context import App
 from verifier.services.viewing import ClipView, format_seconds, load_clip_view
 
@@ -52,50 +64,6 @@ TRANSPORT_KEYS = frozenset(
     )
 )  # fmt: skip
 PAIR_COLUMNS = ("A time", "A frame", "B time", "B frame", "PDQ distance", "pHash distance")
-_TOLERANCE = 1e-6
-
-
-def _signed_seconds(value: float) -> str:
-    """``+1.275 s`` / ``−1.275 s``; a value that rounds to zero has no sign."""
-    if abs(value) < 0.0005:
-        return "0.000 s"
-    return f"{'+' if value > 0 else '−'}{abs(value):.3f} s"
-
-
-def _number(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def describe_offset(offset: float, speed: float) -> str:
-    """The time map in words, e.g. ``B time = A time − 1.275 s (B's start is A at 1.275 s)``."""
-    speed = speed or 1.0
-    scale = "" if abs(speed - 1.0) < 1e-9 else f"{_number(speed)} × "
-    if abs(offset) < 0.0005:
-        return f"B time = {scale}A time (both start together)"
-    sign = "+" if offset > 0 else "−"
-    mapped = f"B time = {scale}A time {sign} {abs(offset):.3f} s"
-    if offset < 0:
-        # B's frame 0 shows what A shows at -offset / speed.
-        return f"{mapped} (B starts at A {format_seconds(-offset / speed)})"
-    return f"{mapped} (A starts at B {format_seconds(offset)})"
-
-
-def describe_relation(
-    relation: dict[str, Any], a_duration: float | None = None, b_duration: float | None = None
-) -> str:
-    """One sentence for the relation, with which clip lies in which when known."""
-    kind = relation.get("relation", "")
-    if kind == "exact-duplicate":
-        return "A and B are the same file (identical SHA-256)"
-    if kind == "near-duplicate":
-        return "B is a re-upload of A (each covers the other)"
-    if kind == "overlap":
-        return "A and B share a segment (an overlap)"
-    if kind == "excerpt":
-        if a_duration is not None and b_duration is not None and b_duration > a_duration:
-            return "A is an excerpt of B"
-        return "B is an excerpt of A"
-    return f"relation: {kind}"
 
 
 class ComparisonWindow(QWidget):
@@ -115,16 +83,13 @@ class ComparisonWindow(QWidget):
         self.app = app
         self.runner = runner
         self.relation = relation
-        transform = relation.get("transform") or {}
-        self.speed = float(transform.get("speed") or 1.0)
-        self.offset = float(relation.get("offset") or 0.0)
-        self.mirrored = bool(transform.get("mirrored", False))
+        self.time_map = TimeMap.of(relation)
+        self.speed = self.time_map.speed
+        self.offset = self.time_map.offset
+        self.mirrored = self.time_map.mirrored
         self.clip_a: dict[str, Any] = relation["clip_a"]
         self.clip_b: dict[str, Any] = relation["clip_b"]
-        self.pairs: list[dict[str, Any]] = sorted(
-            relation.get("pairs") or [],
-            key=lambda p: (float(p.get("a_seconds", 0.0)), float(p.get("b_seconds", 0.0))),
-        )
+        self.pairs: list[dict[str, Any]] = sorted_pairs(relation)
         self.view_a: ClipView | None = None
         self.view_b: ClipView | None = None
         self._pinned: tuple[int, int, int] | None = None  # (a index, b index, pair row)
@@ -296,8 +261,8 @@ class ComparisonWindow(QWidget):
         time_map = _escape(describe_offset(self.offset, self.speed))
         return (
             f"<b>{_escape(sentence)}</b> &nbsp;·&nbsp; {score_text} &nbsp;·&nbsp; "
-            f"offset {_signed_seconds(self.offset)}: {time_map}"
-            f" &nbsp;·&nbsp; speed {_number(self.speed)}× &nbsp;·&nbsp; {mirrored}"
+            f"offset {signed_seconds(self.offset)}: {time_map}"
+            f" &nbsp;·&nbsp; speed {short_number(self.speed)}× &nbsp;·&nbsp; {mirrored}"
         )
 
     @staticmethod
@@ -332,11 +297,7 @@ class ComparisonWindow(QWidget):
         def work(ctx: TaskContext) -> tuple[ClipView, ClipView, dict[int, dict[str, Any]]]:
             view_a = load_clip_view(app, a_id)
             view_b = load_clip_view(app, b_id)
-            with app.db.read() as session:
-                settings = {
-                    v.case_id: dict(getattr(session.get(Case, v.case_id), "settings", None) or {})
-                    for v in (view_a, view_b)
-                }
+            settings = {v.case_id: case_settings(app, v.case_id) for v in (view_a, view_b)}
             return view_a, view_b, settings
 
         self.runner.run(work, on_done=self._on_loaded)
@@ -365,12 +326,7 @@ class ComparisonWindow(QWidget):
 
     def _start_index(self, view_a: ClipView) -> int:
         """Where A opens: the first matched pair, else the first segment, else frame 0."""
-        if self.pairs:
-            return self._pair_indexes(self.pairs[0], view_a, None)[0]
-        segments = self.relation.get("segments") or []
-        if segments:
-            return view_a.index_at(min(float(s["a_start"]) for s in segments))
-        return 0
+        return start_index(self.relation, view_a)
 
     # ----------------------------------------------------------------- the map
 
@@ -378,22 +334,19 @@ class ComparisonWindow(QWidget):
         """B's clip time for A's frame ``a_index``: ``speed * t_a + offset``."""
         if self.view_a is None:
             raise RuntimeError("clip A is not loaded yet")
-        return self.speed * self.view_a.seconds_of(a_index) + self.offset
+        return self.time_map.b_seconds(self.view_a, a_index)
 
     def expected_b_index(self, a_index: int) -> int:
         """The B frame on screen at A's frame's mapped time (nearest frame when outside B)."""
         if self.view_b is None:
             raise RuntimeError("clip B is not loaded yet")
-        return self.view_b.index_at(self.expected_b_seconds(a_index))
-
-    def _b_end(self) -> float:
-        view = self.view_b
-        assert view is not None
-        step = 1.0 / float(view.fps) if view.fps else 0.0
-        return max(view.seconds_of(view.last_index) + step, 0.0)
+        if self.view_a is None:
+            raise RuntimeError("clip A is not loaded yet")
+        return self.time_map.b_index(self.view_a, self.view_b, a_index)
 
     def is_outside_b(self, b_seconds: float) -> bool:
-        return b_seconds < -_TOLERANCE or b_seconds > self._b_end() + _TOLERANCE
+        assert self.view_b is not None
+        return is_outside(self.view_b, b_seconds)
 
     # ------------------------------------------------------------- following
 
@@ -463,17 +416,6 @@ class ComparisonWindow(QWidget):
 
     # ------------------------------------------------------------------ pairs
 
-    def _pair_indexes(
-        self, pair: dict[str, Any], view_a: ClipView, view_b: ClipView | None
-    ) -> tuple[int, int]:
-        a = pair.get("a_index")
-        b = pair.get("b_index")
-        a_index = view_a.clamp(int(a)) if a is not None else view_a.index_at(pair["a_seconds"])
-        if view_b is None:
-            return a_index, 0
-        b_index = view_b.clamp(int(b)) if b is not None else view_b.index_at(pair["b_seconds"])
-        return a_index, b_index
-
     def _on_pair_selection(self) -> None:
         rows = {index.row() for index in self.pairs_table.selectionModel().selectedRows()}
         if len(rows) == 1:
@@ -483,7 +425,7 @@ class ComparisonWindow(QWidget):
         """Put A and B exactly on the frames of pair ``row`` (in table order)."""
         if self.view_a is None or self.view_b is None or not 0 <= row < len(self.pairs):
             return
-        a_index, b_index = self._pair_indexes(self.pairs[row], self.view_a, self.view_b)
+        a_index, b_index = pair_indexes(self.pairs[row], self.view_a, self.view_b)
         self._pinned = (a_index, b_index, row)
         if self.pairs_table.currentRow() != row:
             self.pairs_table.selectRow(row)
@@ -535,8 +477,8 @@ class ComparisonWindow(QWidget):
         self.readout.setText(
             f"A frame {a_index} @ {format_seconds(view_a.seconds_of(a_index))} &nbsp;│&nbsp; "
             f"B frame {b_index} @ {format_seconds(b_t)} &nbsp;│&nbsp; "
-            f"expected B {_signed_time(expected_t)} (frame {expected_i}) &nbsp;│&nbsp; "
-            f"B − expected: {_signed_seconds(delta_t)} ({delta_f:+d} {frames}) &nbsp;·&nbsp; "
+            f"expected B {signed_time(expected_t)} (frame {expected_i}) &nbsp;│&nbsp; "
+            f"B − expected: {signed_seconds(delta_t)} ({delta_f:+d} {frames}) &nbsp;·&nbsp; "
             f"<i>{mode}</i>"
         )
 
@@ -547,10 +489,6 @@ class ComparisonWindow(QWidget):
         self.viewer_a.shutdown()
         self.viewer_b.shutdown()
         super().closeEvent(event)
-
-
-def _signed_time(seconds: float) -> str:
-    return f"−{format_seconds(-seconds)}" if seconds < -0.0005 else format_seconds(max(seconds, 0))
 
 
 def _escape(text: str) -> str:

@@ -51,10 +51,11 @@ from verifier.services.annotations import (
     edit_annotation,
     list_annotations,
 )
+from verifier.services.clips import list_clips
 from verifier.services.context import App
 from verifier.services.frames import export_frame
 from verifier.services.importing import import_paths
-from verifier.services.viewing import clip_rows, format_seconds, parse_position
+from verifier.services.viewing import format_seconds, parse_position
 
 
 class MainWindow(QMainWindow):
@@ -257,12 +258,12 @@ class MainWindow(QMainWindow):
         blur, grey = self._veil()
 
         def work(ctx: TaskContext) -> ClipTableData:
-            rows = clip_rows(self.app, case_id)
+            rows = list_clips(self.app, case_id)
             thumbs = {}
             for row in rows:
                 image = load_thumbnail(row.thumbnail, blur=blur, greyscale=grey)
                 if image is not None:
-                    thumbs[row.clip_id] = image
+                    thumbs[row.id] = image
             return ClipTableData(rows, thumbs)
 
         def done(data: ClipTableData) -> None:
@@ -271,7 +272,7 @@ class MainWindow(QMainWindow):
                 # Open the first clip, so the window starts on something to look at.
                 first = self.browser.proxy.index(0, 1)
                 self.browser.select_clip(
-                    self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).clip_id
+                    self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).id
                 )
             self._update_status()
 
@@ -333,12 +334,7 @@ class MainWindow(QMainWindow):
         case_id = self.case_id
 
         def work(ctx: TaskContext) -> Any:
-            from verifier.db.models import Case
-
-            with self.app.db.read() as session:
-                case = session.get(Case, case_id)
-                assert case is not None
-                session.expunge(case)
+            case = case_service.get_case(self.app, case_id)
             return import_paths(self.app, paths, case, progress=ctx.progress, cancel=ctx.cancel)
 
         def done(report: Any) -> None:

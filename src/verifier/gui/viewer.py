@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QShortcut
@@ -36,11 +35,15 @@ from verifier.gui.resources import Icon
 from verifier.gui.sound import SoundPlayer
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.timeline import Timeline
-from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement, wellbeing_filter
 from verifier.services.context import App
-from verifier.services.frames import read_still
-from verifier.services.viewing import ClipView, format_seconds, load_clip_view
+from verifier.services.viewing import (
+    ClipView,
+    FrameSource,
+    format_seconds,
+    load_clip_view,
+    open_frame_source,
+)
 
 _lane_ids = itertools.count(1)
 
@@ -73,39 +76,6 @@ class Look:
         return shown
 
 
-class _FrameSource:
-    """The decoder of one clip; used only from the viewer's lane."""
-
-    def __init__(self, view: ClipView) -> None:
-        self.view = view
-        self._decoder: VideoDecoder | None = None
-        self._still: np.ndarray | None = None
-
-    def frame(self, index: int, max_side: int | None) -> tuple[np.ndarray, int | None, float, bool]:
-        view = self.view
-        if view.is_still:
-            if self._still is None:
-                self._still = read_still(view.path)
-            rgb = self._still
-            if max_side is not None and max(rgb.shape[:2]) > max_side:
-                scale = max_side / max(rgb.shape[:2])
-                size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
-                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-            return rgb, None, 0.0, True
-        if self._decoder is None:
-            index_list = view.pts.tolist() if view.pts is not None else None
-            # The decoder's defaults are the interactive ones (benchmarks/stepping.py).
-            self._decoder = VideoDecoder(view.path, index=index_list)
-        decoded = self._decoder.frame(index)
-        rgb = decoded.rgb(max_side)
-        return rgb, decoded.info.pts, float(decoded.info.seconds), decoded.info.key
-
-    def close(self) -> None:
-        if self._decoder is not None:
-            self._decoder.close()
-            self._decoder = None
-
-
 class FrameViewer(QWidget):
     """Frame canvas, position readout, transport controls and timeline."""
 
@@ -128,7 +98,7 @@ class FrameViewer(QWidget):
         self.runner = runner
         self._lane = f"viewer-{next(_lane_ids)}"
         self.view: ClipView | None = None
-        self._source: _FrameSource | None = None
+        self._source: FrameSource | None = None
         self.shown: ShownFrame | None = None
         self._requested: int | None = None  # latest index asked for
         self._look = Look()
@@ -314,7 +284,7 @@ class FrameViewer(QWidget):
             self.info.setText("No clip")
             self.clipLoaded.emit(None)
             return
-        self._source = _FrameSource(view)
+        self._source = open_frame_source(view)
         self.canvas.set_frame(None, QSize(view.width, view.height))
         self.clipLoaded.emit(view)
         self.go_to(at)
@@ -556,7 +526,7 @@ class FrameViewer(QWidget):
             latest_only=True,
         )
 
-    def _on_frame(self, source: _FrameSource, shown: ShownFrame) -> None:
+    def _on_frame(self, source: FrameSource, shown: ShownFrame) -> None:
         if source is not self._source:
             return  # a frame of the previous clip
         if self._requested is not None and shown.index != self._requested:
@@ -570,7 +540,7 @@ class FrameViewer(QWidget):
         self._update_boxes()
         self.frameShown.emit(shown.index)
 
-    def _on_frame_error(self, source: _FrameSource, exc: BaseException) -> None:
+    def _on_frame_error(self, source: FrameSource, exc: BaseException) -> None:
         if source is not self._source:
             return
         self._requested = None

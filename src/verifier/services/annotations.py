@@ -22,13 +22,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Annotation, Case, Clip
+from verifier.db.models import Annotation, Clip
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
 from verifier.evidence import custody
-from verifier.services.clips import find_clip
+from verifier.ids import AnnotationId, ClipId
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.frames import FrameTable, frame_table, load_frame_table
+from verifier.services.lookup import find_clip
 
 __all__ = [
     "LABELS",
@@ -122,7 +124,7 @@ def annotations_for_clip(session: Session, clip: Clip) -> list[dict[str, Any]]:
 
 
 def list_annotations(
-    app: App, clip_ref: str | int, case: Case | None = None
+    app: App, clip_ref: str | ClipId, case: CaseRecord | None = None
 ) -> list[dict[str, Any]]:
     """Annotations of one clip (id or SHA-256 prefix), ordered by frame then id."""
     with app.db.read() as session:
@@ -134,21 +136,23 @@ def _record(app: App, session: Session, action: str, clip: Clip, details: dict[s
                  target_id=clip.id, case_id=clip.case_id, details=details)  # fmt: skip
 
 
-def _geometry(app: App, clip_ref: str | int, case: Case | None) -> tuple[int, FrameTable]:
+def _geometry(
+    app: App, clip_ref: str | ClipId, case: CaseRecord | None
+) -> tuple[ClipId, FrameTable]:
     with app.db.read() as session:
         clip = find_clip(session, clip_ref, case)
-        return clip.id, load_frame_table(app, clip)
+        return ClipId(clip.id), load_frame_table(app, clip)
 
 
 def add_annotation(
     app: App,
-    clip_ref: str | int,
+    clip_ref: str | ClipId,
     frame_index: int,
     rect: Sequence[float],
     label: str,
     note: str = "",
     *,
-    case: Case | None = None,
+    case: CaseRecord | None = None,
 ) -> dict[str, Any]:
     """Mark a rectangle on one frame of a clip (logged on the clip)."""
     label = _check_label(label)
@@ -175,7 +179,7 @@ def add_annotation(
 
 def edit_annotation(
     app: App,
-    annotation_id: int,
+    annotation_id: AnnotationId,
     *,
     rect: Sequence[float] | None = None,
     label: str | None = None,
@@ -189,7 +193,7 @@ def edit_annotation(
         annotation = session.get(Annotation, annotation_id)
         if annotation is None:
             raise VerifierError(f"no annotation with id {annotation_id}")
-        clip_id = annotation.clip_id
+        clip_id = ClipId(annotation.clip_id)
     _, table = _geometry(app, clip_id, None)
     clipped = clip_rect(rect, table.width, table.height) if rect is not None else None
     with app.db.write() as session:
@@ -212,7 +216,7 @@ def edit_annotation(
         return after
 
 
-def delete_annotation(app: App, annotation_id: int) -> None:
+def delete_annotation(app: App, annotation_id: AnnotationId) -> None:
     """Withdraw an annotation; the log keeps what it marked."""
     with app.db.write() as session:
         annotation = session.get(Annotation, annotation_id)

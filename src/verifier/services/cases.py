@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +13,7 @@ from verifier.config import read_state, write_state
 from verifier.db.models import Case, Clip
 from verifier.errors import VerifierError
 from verifier.evidence import custody
+from verifier.ids import CaseId
 from verifier.services.context import App
 
 DEFAULT_CASE_SETTINGS: dict[str, Any] = {
@@ -23,8 +25,33 @@ DEFAULT_CASE_SETTINGS: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class CaseRecord:
+    """A case as the window, the CLI and other services see it: values, not a live row."""
+
+    id: CaseId
+    name: str
+    description: str
+    settings: dict[str, Any]
+    created_at: datetime
+    created_by: str
+
+    @classmethod
+    def of(cls, case: Case) -> CaseRecord:
+        return cls(
+            id=CaseId(case.id),
+            name=case.name,
+            description=case.description,
+            settings=dict(case.settings or {}),
+            created_at=case.created_at,
+            created_by=case.created_by,
+        )
+
+
+@dataclass(frozen=True)
 class CaseSummary:
-    id: int
+    """One line of the case list: the case and how many clips it holds."""
+
+    id: CaseId
     name: str
     description: str
     created_at: str
@@ -45,7 +72,9 @@ def _clean_name(name: str) -> str:
     return cleaned
 
 
-def create_case(app: App, name: str, description: str = "", *, make_current: bool = True) -> Case:
+def create_case(
+    app: App, name: str, description: str = "", *, make_current: bool = True
+) -> CaseRecord:
     """Create a case (logged) and, by default, make it the current one."""
     name = _clean_name(name)
     try:
@@ -69,17 +98,37 @@ def create_case(app: App, name: str, description: str = "", *, make_current: boo
                 case_id=case.id,
                 details={"name": name, "description": description},
             )
+            record = CaseRecord.of(case)
     except IntegrityError as exc:
         raise VerifierError(f"a case named {name!r} already exists") from exc
     if make_current:
         write_state(app.settings, current_case=name)
-    return case
+    return record
 
 
-def get_or_create_case(app: App, name: str, description: str = "") -> Case:
+def get_or_create_case(app: App, name: str, description: str = "") -> CaseRecord:
+    """The case of that name, created (and made current) when there is none."""
     with app.db.read() as session:
         case = session.scalar(select(Case).where(Case.name == _clean_name(name)))
-    return case if case is not None else create_case(app, name, description)
+        if case is not None:
+            return CaseRecord.of(case)
+    return create_case(app, name, description)
+
+
+def get_case(app: App, case_id: CaseId) -> CaseRecord:
+    """The case with that id."""
+    with app.db.read() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise VerifierError(f"no case with id {case_id}")
+        return CaseRecord.of(case)
+
+
+def case_settings(app: App, case_id: CaseId) -> dict[str, Any]:
+    """A case's stored preferences; empty when the case no longer exists."""
+    with app.db.read() as session:
+        case = session.get(Case, case_id)
+        return dict(case.settings or {}) if case is not None else {}
 
 
 def list_cases(app: App) -> list[CaseSummary]:
@@ -90,7 +139,7 @@ def list_cases(app: App) -> list[CaseSummary]:
         )
         return [
             CaseSummary(
-                id=case.id,
+                id=CaseId(case.id),
                 name=case.name,
                 description=case.description,
                 created_at=case.created_at.isoformat(),
@@ -102,20 +151,20 @@ def list_cases(app: App) -> list[CaseSummary]:
         ]
 
 
-def resolve_case(app: App, name: str | None) -> Case:
+def resolve_case(app: App, name: str | None) -> CaseRecord:
     """The case named, else the remembered current case, else the only case."""
     with app.db.read() as session:
         if name:
             case = session.scalar(select(Case).where(Case.name == _clean_name(name)))
             if case is None:
                 raise VerifierError(f"no case named {name!r}; see `verifier case list`")
-            return case
+            return CaseRecord.of(case)
         remembered = read_state(app.settings).get("current_case")
         if isinstance(remembered, str):
             case = session.scalar(select(Case).where(Case.name == remembered))
             if case is not None:
-                return case
-        cases = list(session.scalars(select(Case).limit(2)))
+                return CaseRecord.of(case)
+        cases = [CaseRecord.of(c) for c in session.scalars(select(Case).limit(2))]
     if len(cases) == 1:
         return cases[0]
     if not cases:
@@ -123,14 +172,14 @@ def resolve_case(app: App, name: str | None) -> Case:
     raise VerifierError("no current case: pass --case NAME or run `verifier case use NAME`")
 
 
-def use_case(app: App, name: str) -> Case:
+def use_case(app: App, name: str) -> CaseRecord:
     """Remember a case as the current one for later commands."""
     case = resolve_case(app, name)
     write_state(app.settings, current_case=case.name)
     return case
 
 
-def update_case_settings(app: App, case_id: int, **changes: Any) -> dict[str, Any]:
+def update_case_settings(app: App, case_id: CaseId, **changes: Any) -> dict[str, Any]:
     """Change per-case preferences (logged)."""
     with app.db.write() as session:
         case = session.get(Case, case_id)

@@ -1,87 +1,175 @@
-"""Finding clips and describing them for people and for JSON."""
+"""Listing clips and describing them for people and for JSON."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from verifier.db.models import Appearance, Case, Clip, CustodyEvent, StoredFile
-from verifier.errors import VerifierError
+from verifier.db.models import (
+    Appearance,
+    Chronolocation,
+    Clip,
+    ClipLink,
+    CustodyEvent,
+    Geolocation,
+    StoredFile,
+)
+from verifier.ids import CaseId, ClipId
+from verifier.services.annotations import annotations_for_clip
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
-from verifier.services.matching import list_matches
+from verifier.services.lookup import find_clip
+from verifier.services.matching import RELATIONS, list_matches
+
+#: Keyframe reasons that are edit points (a new shot starts there).
+EDIT_POINTS = frozenset({"cut", "fade"})
 
 
-def find_clip(session: Session, ref: str | int, case: Case | None = None) -> Clip:
-    """A clip by id or by a unique SHA-256 prefix (of at least 6 hex digits).
+@dataclass(frozen=True)
+class ClipSummary:
+    """One clip as listed by ``verifier clips`` and the window's clip browser."""
 
-    With a case, the prefix is looked up in that case; without, in all cases,
-    where the same bytes in two cases make the prefix ambiguous.
-    """
-    text = str(ref).strip().lower()
-    query = select(Clip).options(joinedload(Clip.file), joinedload(Clip.case))
-    if case is not None:
-        query = query.where(Clip.case_id == case.id)
-    if text.isdigit() and len(text) < 6:
-        clip = session.scalar(query.where(Clip.id == int(text)))
-        if clip is None:
-            raise VerifierError(f"no clip with id {text}")
-        return clip
-    if len(text) < 6 or any(c not in "0123456789abcdef" for c in text):
-        raise VerifierError(f"{ref!r} is neither a clip id nor a SHA-256 prefix of 6+ hex digits")
-    conditions = [StoredFile.sha256.startswith(text)]
-    if text.isdigit():
-        conditions.append(Clip.id == int(text))
-    matches = list(session.scalars(query.join(Clip.file).where(or_(*conditions))).unique())
-    if not matches:
-        raise VerifierError(f"no clip matches {ref!r}")
-    if len(matches) > 1:
-        listing = ", ".join(f"#{c.id} ({c.case.name})" for c in matches[:5])
-        raise VerifierError(f"{ref!r} matches {len(matches)} clips: {listing}; be more specific")
-    return matches[0]
+    id: ClipId
+    case_id: CaseId
+    case_name: str
+    name: str
+    sha256: str
+    size: int
+    media_kind: str
+    duration: float | None
+    width: int | None
+    height: int | None
+    frame_count: int | None
+    analysis_status: str
+    added_at: datetime
+    added_by: str
+    appearances: int
+    keyframes: int
+    edit_points: int
+    flags: tuple[str, ...]
+    matches: int
+    geolocated: bool
+    chronolocated: bool
+    thumbnail: Path | None
+    first_seen: str | None
 
-
-def clip_row(clip: Clip, appearance_count: int = 0) -> dict[str, Any]:
-    """The short description used by clip listings."""
-    reasons = [k.reason for k in clip.keyframes]
-    return {
-        "id": clip.id,
-        "name": clip.name,
-        "sha256": clip.file.sha256,
-        "size": clip.file.size,
-        "kind": clip.media_kind,
-        "duration": clip.duration,
-        "width": clip.width,
-        "height": clip.height,
-        "frame_count": clip.frame_count,
-        "analysis_status": clip.analysis_status,
-        "added_at": clip.added_at.isoformat(),
-        "added_by": clip.added_by,
-        "appearances": appearance_count,
-        "keyframes": len(reasons),
-        "edit_points": sum(r in ("cut", "fade") for r in reasons),
-        "flags": ", ".join(f["code"] for f in clip.flags or []),
-        "case": clip.case.name,
-    }
+    def to_json(self) -> dict[str, Any]:
+        """The keys of ``verifier clips --json`` (and the head of ``verifier show``)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "sha256": self.sha256,
+            "size": self.size,
+            "kind": self.media_kind,
+            "duration": self.duration,
+            "width": self.width,
+            "height": self.height,
+            "frame_count": self.frame_count,
+            "analysis_status": self.analysis_status,
+            "added_at": self.added_at.isoformat(),
+            "added_by": self.added_by,
+            "appearances": self.appearances,
+            "keyframes": self.keyframes,
+            "edit_points": self.edit_points,
+            "flags": ", ".join(self.flags),
+            "case": self.case_name,
+        }
 
 
-def list_clips(app: App, case: Case) -> list[dict[str, Any]]:
-    with app.db.read() as session:
-        counts = dict(
+def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummary]:
+    """Summaries of loaded clips (file, case and keyframes loaded), with their counts."""
+    ids = [c.id for c in clips]
+
+    def counts(column: Any, model: Any) -> dict[int, int]:
+        return dict(
             session.execute(
-                select(Appearance.clip_id, func.count(Appearance.id))
-                .where(Appearance.case_id == case.id)
-                .group_by(Appearance.clip_id)
+                select(column, func.count(model.id)).where(column.in_(ids)).group_by(column)
             ).all()
         )
-        clips = session.scalars(
-            select(Clip)
-            .options(joinedload(Clip.file), joinedload(Clip.case), selectinload(Clip.keyframes))
-            .where(Clip.case_id == case.id)
-            .order_by(Clip.id)
+
+    appearances = counts(Appearance.clip_id, Appearance)
+    geos = counts(Geolocation.clip_id, Geolocation)
+    chronos = counts(Chronolocation.clip_id, Chronolocation)
+    first_seen = dict(
+        session.execute(
+            select(Appearance.clip_id, func.min(Appearance.posted_at))
+            .where(Appearance.clip_id.in_(ids))
+            .group_by(Appearance.clip_id)
+        ).all()
+    )
+    matches: dict[int, int] = dict.fromkeys(ids, 0)
+    if ids:
+        links = session.execute(
+            select(ClipLink.clip_a_id, ClipLink.clip_b_id).where(
+                ClipLink.relation.in_(RELATIONS),
+                or_(ClipLink.clip_a_id.in_(ids), ClipLink.clip_b_id.in_(ids)),
+            )
+        ).all()
+        for a, b in links:
+            for side in (a, b):
+                if side in matches:
+                    matches[side] += 1
+    thumbs: dict[int, int | None] = {}
+    for clip in clips:
+        first = min(clip.keyframes, key=lambda k: k.frame_index, default=None)
+        thumbs[clip.id] = first.thumbnail_file_id if first else None
+    paths = {
+        f.id: app.store.resolve(f.stored_path)
+        for f in session.scalars(
+            select(StoredFile).where(StoredFile.id.in_([t for t in thumbs.values() if t]))
         )
-        return [clip_row(clip, counts.get(clip.id, 0)) for clip in clips]
+    }
+    summaries = []
+    for clip in clips:
+        reasons = [k.reason for k in clip.keyframes]
+        seen = first_seen.get(clip.id)
+        summaries.append(
+            ClipSummary(
+                id=ClipId(clip.id),
+                case_id=CaseId(clip.case_id),
+                case_name=clip.case.name,
+                name=clip.name,
+                sha256=clip.file.sha256,
+                size=clip.file.size,
+                media_kind=clip.media_kind,
+                duration=clip.duration,
+                width=clip.width,
+                height=clip.height,
+                frame_count=clip.frame_count,
+                analysis_status=clip.analysis_status,
+                added_at=clip.added_at,
+                added_by=clip.added_by,
+                appearances=appearances.get(clip.id, 0),
+                keyframes=len(reasons),
+                edit_points=sum(r in EDIT_POINTS for r in reasons),
+                flags=tuple(f["code"] for f in clip.flags or []),
+                matches=matches.get(clip.id, 0),
+                geolocated=geos.get(clip.id, 0) > 0,
+                chronolocated=chronos.get(clip.id, 0) > 0,
+                thumbnail=paths.get(thumbs[clip.id] or -1),
+                first_seen=seen.isoformat() if seen else None,
+            )
+        )
+    return summaries
+
+
+def list_clips(app: App, case_id: CaseId) -> list[ClipSummary]:
+    """The clips of a case by id, with counts of appearances, keyframes and matches."""
+    with app.db.read() as session:
+        clips = list(
+            session.scalars(
+                select(Clip)
+                .options(joinedload(Clip.file), joinedload(Clip.case), selectinload(Clip.keyframes))
+                .where(Clip.case_id == case_id)
+                .order_by(Clip.id)
+            )
+        )
+        return _summaries(app, session, clips)
 
 
 def custody_for_clip(session: Session, clip: Clip) -> list[dict[str, Any]]:
@@ -110,7 +198,7 @@ def event_json(event: CustodyEvent) -> dict[str, Any]:
     }
 
 
-def custody_log(app: App, case: Case | None) -> list[dict[str, Any]]:
+def custody_log(app: App, case: CaseRecord | None) -> list[dict[str, Any]]:
     with app.db.read() as session:
         query = select(CustodyEvent).order_by(CustodyEvent.seq)
         if case is not None:
@@ -118,11 +206,8 @@ def custody_log(app: App, case: Case | None) -> list[dict[str, Any]]:
         return [event_json(event) for event in session.scalars(query)]
 
 
-def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[str, Any]:
+def describe_clip(app: App, ref: str | ClipId, case: CaseRecord | None = None) -> dict[str, Any]:
     """Everything known about one clip, JSON-ready (what `verifier show` prints)."""
-    # Imported here: annotations build on this module (find_clip).
-    from verifier.services.annotations import annotations_for_clip
-
     with app.db.read() as session:
         clip = find_clip(session, ref, case)
         keyframes = [
@@ -152,7 +237,7 @@ def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[st
             }
             for a in clip.appearances
         ]
-        row = clip_row(clip, len(appearances))
+        row = _summaries(app, session, [clip])[0].to_json()
         row.update(
             {
                 "file": {
@@ -176,7 +261,7 @@ def describe_clip(app: App, ref: str | int, case: Case | None = None) -> dict[st
                     "version": clip.analysis_version,
                 },
                 "keyframes": keyframes,
-                "edit_points": [k for k in keyframes if k["reason"] in ("cut", "fade")],
+                "edit_points": [k for k in keyframes if k["reason"] in EDIT_POINTS],
                 "appearances": appearances,
                 "annotations": annotations_for_clip(session, clip),
                 "custody": custody_for_clip(session, clip),

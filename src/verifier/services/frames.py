@@ -35,14 +35,16 @@ from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import select
 
 from verifier import TOOL_NAME, __version__
-from verifier.db.models import Case, Clip, StoredFile
+from verifier.db.models import Clip, StoredFile
 from verifier.errors import VerifierError
 from verifier.evidence import custody
+from verifier.ids import ClipId, FileId
 from verifier.media.decode import VideoDecoder
 from verifier.media.enhance import Enhancement, apply_enhancement
 from verifier.services.analysis import unpack_frame_index
-from verifier.services.clips import find_clip
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 
 __all__ = [
     "ExportedFrame",
@@ -235,7 +237,10 @@ def parse_seconds(text: str | float | Fraction) -> Fraction:
 
 
 def frame_index_at(
-    app: App, clip_ref: str | int, seconds: str | float | Fraction, case: Case | None = None
+    app: App,
+    clip_ref: str | ClipId,
+    seconds: str | float | Fraction,
+    case: CaseRecord | None = None,
 ) -> int:
     """Index of the frame displayed at clip-relative ``seconds``.
 
@@ -268,8 +273,8 @@ def frame_index_at(
 class ExportedFrame:
     """One exported frame: the derived file in the store and the copy written out."""
 
-    clip_id: int
-    file_id: int
+    clip_id: ClipId
+    file_id: FileId
     sha256: str
     stored_path: str  # relative to the evidence store root
     size: int
@@ -380,11 +385,11 @@ def _derived_row(
 
 def export_frame(
     app: App,
-    clip_ref: str | int,
+    clip_ref: str | ClipId,
     frame_index: int,
     out_path: Path | None = None,
     enhancement: Enhancement | None = None,
-    case: Case | None = None,
+    case: CaseRecord | None = None,
 ) -> ExportedFrame:
     """Export one frame, full resolution and upright, as a PNG kept in the store.
 
@@ -437,8 +442,8 @@ def export_frame(
     with app.db.write() as session:
         stored = _derived_row(app, session, sha, relative, len(data), file_id, role, name)
         result = ExportedFrame(
-            clip_id=clip_id,
-            file_id=stored.id,
+            clip_id=ClipId(clip_id),
+            file_id=FileId(stored.id),
             sha256=sha,
             stored_path=stored.stored_path,
             size=len(data),

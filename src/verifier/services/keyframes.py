@@ -15,13 +15,13 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from verifier.db.models import Case
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.media.decode import VideoDecoder
 from verifier.services.analysis import unpack_frame_index
-from verifier.services.clips import find_clip
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _write_png(path: Path, rgb: np.ndarray) -> str:
 
 
 def export_keyframes(
-    app: App, ref: str, out_dir: Path, case: Case | None = None
+    app: App, ref: str, out_dir: Path, case: CaseRecord | None = None
 ) -> list[ExportedFrame]:
     """Write every keyframe of a clip as a full-resolution, upright PNG."""
     with app.db.read() as session:

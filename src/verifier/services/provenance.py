@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Appearance, Case, Clip
+from verifier.db.models import Appearance, Clip
 from verifier.errors import VerifierError
 from verifier.evidence import custody
-from verifier.services.clips import find_clip
+from verifier.ids import AppearanceId, CaseId, ClipId
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
 from verifier.sources import AppearanceRecord
 
@@ -94,7 +96,7 @@ def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
     }
 
 
-def _same_post(session: Session, case_id: int, clip_id: int | None,
+def _same_post(session: Session, case_id: CaseId, clip_id: ClipId | None,
                rec: AppearanceRecord) -> Appearance | None:  # fmt: skip
     query = select(Appearance).where(
         Appearance.case_id == case_id,
@@ -113,7 +115,7 @@ def _same_post(session: Session, case_id: int, clip_id: int | None,
 
 
 def record_appearance(
-    app: App, session: Session, case_id: int, clip_id: int | None, rec: AppearanceRecord
+    app: App, session: Session, case_id: CaseId, clip_id: ClipId | None, rec: AppearanceRecord
 ) -> Appearance | None:
     """Store one appearance (in the caller's transaction); None if already recorded."""
     if _same_post(session, case_id, clip_id, rec) is not None:
@@ -159,7 +161,7 @@ def record_appearance(
 
 
 def attach_records(
-    app: App, case: Case, clip_id: int | None, records: Iterable[AppearanceRecord]
+    app: App, case: CaseRecord, clip_id: ClipId | None, records: Iterable[AppearanceRecord]
 ) -> int:
     """Record the appearances read from sidecars for one clip (or none); return how many."""
     added = 0
@@ -171,7 +173,7 @@ def attach_records(
 
 
 def add_appearance(
-    app: App, clip_ref: str, *, case: Case | None = None, url: str | None = None,
+    app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
     caption: str | None = None,
 ) -> dict[str, Any]:  # fmt: skip
@@ -202,7 +204,7 @@ def _platform_from_url(url: str | None) -> str | None:
     return table.get(host, host or None)
 
 
-def edit_appearance(app: App, appearance_id: int, **changes: str | None) -> dict[str, Any]:
+def edit_appearance(app: App, appearance_id: AppearanceId, **changes: str | None) -> dict[str, Any]:
     """Change fields of an appearance; the log keeps the old and new values."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
@@ -231,7 +233,7 @@ def edit_appearance(app: App, appearance_id: int, **changes: str | None) -> dict
         return appearance_json(appearance, clip)
 
 
-def delete_appearance(app: App, appearance_id: int) -> None:
+def delete_appearance(app: App, appearance_id: AppearanceId) -> None:
     """Withdraw an appearance; the log keeps what it said."""
     with app.db.write() as session:
         appearance = session.get(Appearance, appearance_id)
@@ -260,7 +262,7 @@ def _bounds(a: Appearance) -> tuple[datetime, datetime] | None:
     return a.posted_at, a.posted_at + PRECISION_SPAN.get(a.posted_at_precision, timedelta(0))
 
 
-def timeline(app: App, clip_ids: list[int]) -> Timeline:
+def timeline(app: App, clip_ids: list[ClipId]) -> Timeline:
     """Appearances of the given clips, earliest first, the first seen marked."""
     with app.db.read() as session:
         clips = {c.id: c for c in session.scalars(select(Clip).where(Clip.id.in_(clip_ids)))}
@@ -285,7 +287,7 @@ def timeline(app: App, clip_ids: list[int]) -> Timeline:
     return Timeline(clip_list, entries)
 
 
-def provenance_for_clip(app: App, clip_ref: str, case: Case | None = None) -> Timeline:
+def provenance_for_clip(app: App, clip_ref: str, case: CaseRecord | None = None) -> Timeline:
     """The clip and every clip matched to it (same footage), all their appearances."""
     with app.db.read() as session:
         clip_id = find_clip(session, clip_ref, case).id
@@ -301,7 +303,7 @@ def provenance_for_clip(app: App, clip_ref: str, case: Case | None = None) -> Ti
     return timeline(app, sorted(related))
 
 
-def unavailable_posts(app: App, case: Case) -> list[dict[str, Any]]:
+def unavailable_posts(app: App, case: CaseRecord) -> list[dict[str, Any]]:
     """Posts recorded without their media (not downloaded), so the timeline is complete."""
     with app.db.read() as session:
         rows = session.scalars(

@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from verifier.db.models import Case, Clip, Keyframe, StoredFile
+from verifier.db.models import Clip, Keyframe, StoredFile
 from verifier.evidence import custody
 from verifier.progress import ProgressCallback, ProgressUpdate, no_progress
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 
 
@@ -50,7 +51,7 @@ class VerificationReport:
         }
 
 
-def _files_for_case(app: App, case: Case) -> list[StoredFile]:
+def _files_for_case(app: App, case: CaseRecord) -> list[StoredFile]:
     """Evidence of the case's clips and the files derived from them."""
     with app.db.read() as session:
         evidence = list(
@@ -79,7 +80,7 @@ def _files_for_case(app: App, case: Case) -> list[StoredFile]:
 
 
 def verify(
-    app: App, case: Case | None = None, *, progress: ProgressCallback = no_progress
+    app: App, case: CaseRecord | None = None, *, progress: ProgressCallback = no_progress
 ) -> VerificationReport:
     """Re-hash stored files (of one case, or all) and check the custody chain."""
     report = VerificationReport()

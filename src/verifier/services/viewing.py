@@ -12,32 +12,25 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
+import cv2
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from verifier.db.models import (
     Annotation,
-    Appearance,
-    Case,
-    Chronolocation,
     Clip,
-    ClipLink,
-    Geolocation,
-    StoredFile,
 )
 from verifier.errors import VerifierError
+from verifier.ids import CaseId, ClipId
+from verifier.media.decode import VideoDecoder
 from verifier.services.context import App
-from verifier.services.frames import FrameTable, frame_table
-from verifier.services.matching import RELATIONS, list_matches
+from verifier.services.frames import FrameTable, frame_table, read_still
+from verifier.services.matching import list_matches
 
 #: Float times from the window are rounded up by this much before lookup.
 _TOLERANCE = Fraction(1, 10**6)
-
-#: Keyframe reasons that are edit points (a new shot starts there).
-EDIT_POINTS = frozenset({"cut", "fade"})
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,7 @@ class Mark:
 class MatchedSpan:
     """A stretch of this clip that is shown in another clip."""
 
-    other_id: int
+    other_id: ClipId
     other_name: str
     relation: str
     start: float
@@ -72,8 +65,8 @@ class ClipView:
     decoder builds its own index and times are estimated from the frame rate.
     """
 
-    clip_id: int
-    case_id: int
+    clip_id: ClipId
+    case_id: CaseId
     name: str
     sha256: str
     path: Path
@@ -228,7 +221,7 @@ def _fraction(text: str | None, default: Fraction) -> Fraction:
     return value if value > 0 else default
 
 
-def load_clip_view(app: App, clip_id: int) -> ClipView:
+def load_clip_view(app: App, clip_id: ClipId) -> ClipView:
     """Everything the viewer and the timeline need about one clip."""
     with app.db.read() as session:
         clip = session.scalar(
@@ -255,8 +248,8 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
             select(Annotation.frame_index).where(Annotation.clip_id == clip_id).distinct()
         ).scalars()
         view = ClipView(
-            clip_id=clip.id,
-            case_id=clip.case_id,
+            clip_id=ClipId(clip.id),
+            case_id=CaseId(clip.case_id),
             name=clip.name,
             sha256=clip.file.sha256,
             path=app.store.resolve(clip.file.stored_path),
@@ -276,7 +269,7 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
         for segment in relation["segments"]:
             view.spans.append(
                 MatchedSpan(
-                    other["id"],
+                    ClipId(other["id"]),
                     other["name"],
                     relation["relation"],
                     float(segment["a_start"]),
@@ -286,110 +279,45 @@ def load_clip_view(app: App, clip_id: int) -> ClipView:
     return view
 
 
-@dataclass(frozen=True)
-class ClipRow:
-    """One line of the workbench's clip table."""
+class FrameSource:
+    """The pixels of one clip's frames, for a viewer stepping through them.
 
-    clip_id: int
-    name: str
-    sha256: str
-    media_kind: str
-    duration: float | None
-    width: int | None
-    height: int | None
-    analysis_status: str
-    appearances: int
-    matches: int
-    geolocated: bool
-    chronolocated: bool
-    flags: tuple[str, ...]
-    thumbnail: Path | None
-    first_seen: str | None
+    The decoder is opened on the first frame asked for and must then be used
+    from one thread only (the viewer's lane). ``view`` may be replaced by a
+    reloaded view of the same clip (new marks, same frames).
+    """
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            **{k: getattr(self, k) for k in self.__dataclass_fields__},
-            "thumbnail": str(self.thumbnail) if self.thumbnail else None,
-            "flags": list(self.flags),
-        }
+    def __init__(self, view: ClipView) -> None:
+        self.view = view
+        self._decoder: VideoDecoder | None = None
+        self._still: np.ndarray | None = None
+
+    def frame(self, index: int, max_side: int | None) -> tuple[np.ndarray, int | None, float, bool]:
+        """RGB pixels (longest side at most ``max_side``), pts, clip seconds and keyframe flag."""
+        view = self.view
+        if view.is_still:
+            if self._still is None:
+                self._still = read_still(view.path)
+            rgb = self._still
+            if max_side is not None and max(rgb.shape[:2]) > max_side:
+                scale = max_side / max(rgb.shape[:2])
+                size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            return rgb, None, 0.0, True
+        if self._decoder is None:
+            index_list = view.pts.tolist() if view.pts is not None else None
+            # The decoder's defaults are the interactive ones (benchmarks/stepping.py).
+            self._decoder = VideoDecoder(view.path, index=index_list)
+        decoded = self._decoder.frame(index)
+        rgb = decoded.rgb(max_side)
+        return rgb, decoded.info.pts, float(decoded.info.seconds), decoded.info.key
+
+    def close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
 
 
-def clip_rows(app: App, case: Case | int) -> list[ClipRow]:
-    """The clip table of a case, with counts of appearances and matches."""
-    case_id = case if isinstance(case, int) else case.id
-    with app.db.read() as session:
-
-        def counts(column: Any, model: Any) -> dict[int, int]:
-            return dict(
-                session.execute(
-                    select(column, func.count(model.id))
-                    .join(Clip, Clip.id == column)
-                    .where(Clip.case_id == case_id)
-                    .group_by(column)
-                ).all()
-            )
-
-        appearances = counts(Appearance.clip_id, Appearance)
-        geos = counts(Geolocation.clip_id, Geolocation)
-        chronos = counts(Chronolocation.clip_id, Chronolocation)
-        first_seen = dict(
-            session.execute(
-                select(Appearance.clip_id, func.min(Appearance.posted_at))
-                .where(Appearance.case_id == case_id)
-                .group_by(Appearance.clip_id)
-            ).all()
-        )
-        clips = list(
-            session.scalars(
-                select(Clip)
-                .options(joinedload(Clip.file), selectinload(Clip.keyframes))
-                .where(Clip.case_id == case_id)
-                .order_by(Clip.id)
-            )
-        )
-        ids = [c.id for c in clips]
-        matches: dict[int, int] = dict.fromkeys(ids, 0)
-        if ids:
-            links = session.execute(
-                select(ClipLink.clip_a_id, ClipLink.clip_b_id).where(
-                    ClipLink.relation.in_(RELATIONS),
-                    or_(ClipLink.clip_a_id.in_(ids), ClipLink.clip_b_id.in_(ids)),
-                )
-            ).all()
-            for a, b in links:
-                for side in (a, b):
-                    if side in matches:
-                        matches[side] += 1
-        thumbs: dict[int, int | None] = {}
-        for clip in clips:
-            first = min(clip.keyframes, key=lambda k: k.frame_index, default=None)
-            thumbs[clip.id] = first.thumbnail_file_id if first else None
-        paths = {
-            f.id: app.store.resolve(f.stored_path)
-            for f in session.scalars(
-                select(StoredFile).where(StoredFile.id.in_([t for t in thumbs.values() if t]))
-            )
-        }
-        rows = []
-        for clip in clips:
-            seen = first_seen.get(clip.id)
-            rows.append(
-                ClipRow(
-                    clip_id=clip.id,
-                    name=clip.name,
-                    sha256=clip.file.sha256,
-                    media_kind=clip.media_kind,
-                    duration=clip.duration,
-                    width=clip.width,
-                    height=clip.height,
-                    analysis_status=clip.analysis_status,
-                    appearances=appearances.get(clip.id, 0),
-                    matches=matches.get(clip.id, 0),
-                    geolocated=geos.get(clip.id, 0) > 0,
-                    chronolocated=chronos.get(clip.id, 0) > 0,
-                    flags=tuple(f["code"] for f in clip.flags or []),
-                    thumbnail=paths.get(thumbs[clip.id] or -1),
-                    first_seen=seen.isoformat() if seen else None,
-                )
-            )
-        return rows
+def open_frame_source(view: ClipView) -> FrameSource:
+    """The frame source for a loaded clip view: the decoder, or the still image."""
+    return FrameSource(view)
