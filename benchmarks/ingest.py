@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
-"""Ingest benchmark: import + analysis speed against pure FFmpeg decoding.
+"""Ingest benchmark: import + analysis + matching speed against pure FFmpeg decoding.
 
 For every clip (the real media in ../shared/media when present, the fixture
 clips, and a 10-minute 1080p clip made by the fixture script) this measures,
 in the same run:
 
-* import (copy + hash + probe + database) and analysis (the one decoding
-  pass: shots, keyframes, hashes), each in a fresh process whose peak
-  resident memory is read from the kernel;
+* ingest, as ``verifier import`` does it: copy + hash, probe, the one
+  decoding pass of analysis (shots, keyframes, hashes), the database and
+  matching, in a fresh process whose peak resident memory is read from the
+  kernel;
 * the physical limit: ``ffmpeg -v error -i FILE -f null -`` with one thread
   and with FFmpeg's default threads.
 
-It prints, per file and in total, video-seconds analysed per wall-second,
-the ratio of analysis time to decode time, and peak memory.
+It prints, per file and in total, video-seconds ingested per wall-second,
+the ratio of ingest time to decode time, and peak memory. With
+``--baseline-src DIR`` the same ingest is also measured with the package of
+another source tree (``DIR/src``, e.g. a checkout of an earlier commit), in
+the same invocation and alternating with this one, and the after/before
+ratio is printed.
 
-    python benchmarks/ingest.py [--no-long] [--repeat N] [FILES...]
+    python benchmarks/ingest.py [--no-long] [--repeat N] [--baseline-src DIR] [FILES...]
 """
 
 from __future__ import annotations
@@ -39,13 +44,14 @@ from verifier.tools import ffmpeg_exe  # noqa: E402
 SHARED = ROOT.parent / "shared" / "media"
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm"}
 
-# Runs in a child process so that its peak memory is its own.
+# Runs in a child process so that its peak memory is its own. It uses only
+# what every version of the package offers (open_app, cases, import_paths),
+# so that an earlier source tree can run it too.
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from verifier.config import load_settings
 from verifier.services import cases
-from verifier.services.analysis import analyse_clip
 from verifier.services.context import open_app
 from verifier.services.importing import import_paths
 
@@ -55,18 +61,14 @@ case = cases.get_or_create_case(app, "bench")
 # Once per process (a whole batch import pays it once): lazy imports,
 # codec and library initialisation. Measured and reported on its own.
 w0 = time.perf_counter()
-analyse_clip(app, import_paths(app, [warmup], cases.get_or_create_case(app, "warm-up"),
-                               analyse=False).items[0].clip_id)
+import_paths(app, [warmup], cases.get_or_create_case(app, "warm-up"))
 startup = time.perf_counter() - w0
 t0 = time.perf_counter()
-item = import_paths(app, [path], case, analyse=False).items[0]
+item = import_paths(app, [path], case).items[0]
 t1 = time.perf_counter()
-result = analyse_clip(app, item.clip_id) if item.clip_id else None
-t2 = time.perf_counter()
 print(json.dumps({
-    "status": item.status, "reason": item.reason,
-    "analysis": result.status if result else None,
-    "import_s": t1 - t0, "analysis_s": t2 - t1,
+    "status": item.status, "reason": item.reason, "analysis": item.analysis_status,
+    "ingest_s": t1 - t0,
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "startup_s": startup,
 }))
@@ -93,18 +95,27 @@ def ffmpeg_decode(path: Path, threads: int | None) -> float:
     return time.perf_counter() - start
 
 
-def analyse_in_child(path: Path) -> dict[str, object]:
+def ingest_in_child(path: Path, src: Path) -> dict[str, object]:
+    """Ingest one file in a fresh process running the package found in ``src``."""
     warmup = make("frame.png", ROOT / "fixtures" / "out")
+    env = {**os.environ, "PYTHONPATH": str(src)}
     with tempfile.TemporaryDirectory() as data_dir:
         out = subprocess.run(
             [sys.executable, "-c", CHILD, data_dir, str(path), str(warmup)],
             capture_output=True,
             text=True,
             check=False,
+            env=env,
         )
     if out.returncode != 0:
         return {"status": "crashed", "reason": out.stderr.strip().splitlines()[-1:]}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def median_ingest(runs: list[dict[str, object]]) -> float | None:
+    """The median ingest time of the successful runs (None if none succeeded)."""
+    ok = [float(r["ingest_s"]) for r in runs if r.get("status") == "imported"]
+    return statistics.median(ok) if ok else None
 
 
 def collect(args: argparse.Namespace) -> list[Path]:
@@ -133,60 +144,84 @@ def main() -> None:
     parser.add_argument("files", nargs="*")
     parser.add_argument("--no-long", action="store_true", help="skip the 10-minute 1080p clip")
     parser.add_argument("--repeat", type=int, default=1, help="take the median of N runs per file")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        metavar="DIR",
+        help="also measure the package of another source tree (DIR/src) and compare",
+    )
     args = parser.parse_args()
+    baseline_src = args.baseline_src.resolve() / "src" if args.baseline_src else None
+    if baseline_src is not None and not (baseline_src / "verifier").is_dir():
+        parser.error(f"no verifier package in {baseline_src}")
     files = collect(args)
     print(f"{os.cpu_count()} cores; ffmpeg {ffmpeg_exe()}")
+    if baseline_src is not None:
+        print(f"baseline: {baseline_src}")
     header = (
-        f"{'file':<36} {'video s':>8} {'import s':>8} {'analyse s':>9} {'dec 1t s':>8} "
-        f"{'dec def s':>9} {'vs/ws':>7} {'an/dec1':>7} {'an/decD':>7} {'peak MB':>8}  status"
+        f"{'file':<36} {'video s':>8} {'ingest s':>8} {'dec 1t s':>8} {'dec def s':>9} "
+        f"{'vs/ws':>7} {'in/dec1':>7} {'in/decD':>7} {'peak MB':>8}"
+        + (f" {'base s':>8} {'after/before':>12}" if baseline_src else "")
+        + "  status"
     )
     print(header)
     print("-" * len(header))
-    totals = {"video": 0.0, "import": 0.0, "analysis": 0.0, "dec1": 0.0, "decd": 0.0}
+    totals = {"video": 0.0, "ingest": 0.0, "dec1": 0.0, "decd": 0.0, "base": 0.0}
     peak = 0.0
     startups: list[float] = []
     for path in files:
         video = duration_of(path)
-        runs = [analyse_in_child(path) for _ in range(args.repeat)]
+        runs: list[dict[str, object]] = []
+        base_runs: list[dict[str, object]] = []
+        for _ in range(args.repeat):  # alternate, so both see the same machine load
+            runs.append(ingest_in_child(path, ROOT / "src"))
+            if baseline_src is not None:
+                base_runs.append(ingest_in_child(path, baseline_src))
         dec1 = statistics.median(ffmpeg_decode(path, 1) for _ in range(args.repeat))
         decd = statistics.median(ffmpeg_decode(path, None) for _ in range(args.repeat))
         ok = [r for r in runs if r.get("status") == "imported"]
-        if not ok:
-            print(f"{path.name[:36]:<36} failed: {runs[0].get('reason')}")
+        ing = median_ingest(runs)
+        base = median_ingest(base_runs) if baseline_src is not None else None
+        if ing is None or (baseline_src is not None and base is None):
+            failed = runs if ing is None else base_runs
+            print(f"{path.name[:36]:<36} failed: {failed[0].get('reason')}")
             continue
-        imp = statistics.median(float(r["import_s"]) for r in ok)
-        ana = statistics.median(float(r["analysis_s"]) for r in ok)
         mem = max(float(r["peak_mb"]) for r in ok)
         startups.extend(float(r["startup_s"]) for r in ok)
         peak = max(peak, mem)
-        for key, value in (
-            ("video", video),
-            ("import", imp),
-            ("analysis", ana),
-            ("dec1", dec1),
-            ("decd", decd),
-        ):
+        for key, value in (("video", video), ("ingest", ing), ("dec1", dec1), ("decd", decd)):
             totals[key] += value
+        compared = ""
+        if base is not None:
+            totals["base"] += base
+            compared = f" {base:8.3f} {ing / base:12.2f}"
         print(
-            f"{path.name[:36]:<36} {video:8.2f} {imp:8.3f} {ana:9.3f} {dec1:8.3f} {decd:9.3f} "
-            f"{video / ana:7.1f} {ana / dec1:7.2f} {ana / decd:7.2f} {mem:8.0f}"
+            f"{path.name[:36]:<36} {video:8.2f} {ing:8.3f} {dec1:8.3f} {decd:9.3f} "
+            f"{video / ing:7.1f} {ing / dec1:7.2f} {ing / decd:7.2f} {mem:8.0f}{compared}"
             f"  {ok[0]['analysis']}"
         )
     print("-" * len(header))
     t = totals
+    if not t["ingest"]:
+        print("nothing was ingested")
+        return
+    compared = f" {t['base']:8.3f} {t['ingest'] / t['base']:12.2f}" if t["base"] else ""
     print(
-        f"{'TOTAL':<36} {t['video']:8.2f} {t['import']:8.3f} {t['analysis']:9.3f} {t['dec1']:8.3f} "
-        f"{t['decd']:9.3f} {t['video'] / t['analysis']:7.1f} {t['analysis'] / t['dec1']:7.2f} "
-        f"{t['analysis'] / t['decd']:7.2f} {peak:8.0f}"
+        f"{'TOTAL':<36} {t['video']:8.2f} {t['ingest']:8.3f} {t['dec1']:8.3f} {t['decd']:9.3f} "
+        f"{t['video'] / t['ingest']:7.1f} {t['ingest'] / t['dec1']:7.2f} "
+        f"{t['ingest'] / t['decd']:7.2f} {peak:8.0f}{compared}"
     )
     print()
     print(
-        f"analysis: {t['video'] / t['analysis']:.1f} video-seconds per wall-second; "
-        f"analysis/decode = {t['analysis'] / t['dec1']:.2f} (FFmpeg 1 thread), "
-        f"{t['analysis'] / t['decd']:.2f} (FFmpeg default threads); "
-        f"import+analysis/decode(default) = {(t['import'] + t['analysis']) / t['decd']:.2f}; "
-        f"peak memory {peak:.0f} MB"
+        f"ingest: {t['video'] / t['ingest']:.1f} video-seconds per wall-second; "
+        f"ingest/decode = {t['ingest'] / t['dec1']:.2f} (FFmpeg 1 thread), "
+        f"{t['ingest'] / t['decd']:.2f} (FFmpeg default threads); peak memory {peak:.0f} MB"
     )
+    if t["base"]:
+        print(
+            f"baseline ({baseline_src}): {t['base']:.3f} s, this tree: {t['ingest']:.3f} s; "
+            f"after/before = {t['ingest'] / t['base']:.2f}"
+        )
     print(
         f"once per process (imports, codec initialisation), not in the figures above: "
         f"median {statistics.median(startups):.2f} s"

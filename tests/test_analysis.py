@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from PIL import Image
 from sqlalchemy import select
 
+from verifier.analysis.pipeline import HASH_ALGORITHM
 from verifier.cli.main import cli
 from verifier.db.models import Clip, CustodyEvent, FrameHashSet, Keyframe, StoredFile
 from verifier.hashing.frames import FrameHashes, pdq256, phash64
 from verifier.media.decode import VideoDecoder
 from verifier.services import cases
-from verifier.services.analysis import HASH_ALGORITHM, unpack_frame_index
+from verifier.services.analysis import unpack_frame_index
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
 from verifier.services.importing import import_paths

@@ -44,6 +44,8 @@ from verifier.media.shots import ShotBoundary, ShotDetector, select_keyframes, t
 from verifier.progress import CancelToken
 
 ANALYSIS_VERSION = "1"
+HASH_ALGORITHM = "phash64+pdq256"
+"""Name of the stored set of a clip's frame hashes; its normalised views add "/<view>"."""
 HASH_SAMPLE_RATE = 5.0
 """Frames hashed per second: every 0.2 s, so a re-upload trimmed at any
 point still has a hashed frame within 0.1 s of each of ours."""
@@ -57,6 +59,11 @@ MAX_KEYFRAME_INTERVAL = 2.0
 JPEG_QUALITY = 85
 
 FrameProgress = Callable[[int, int | None], None]
+
+
+def hash_algorithm(variant: str) -> str:
+    """Name of a stored hash set: the frame itself ("") or a normalised view."""
+    return f"{HASH_ALGORITHM}/{variant}" if variant else HASH_ALGORITHM
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import click
 
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.ids import ClipId
 from verifier.services import cases as case_service
 from verifier.services import clips as clip_service
 from verifier.services.lookup import clip_id_of
@@ -28,7 +29,7 @@ def analyse_cmd(
     as_json: bool,
 ) -> None:
     """(Re-)run analysis on CLIP(s), or on --all clips of the case."""
-    from verifier.services.analysis import analyse_clip
+    from verifier.services.analysis import reanalyse
 
     if not clips and not all_clips:
         raise click.UsageError("name at least one CLIP or pass --all")
@@ -39,15 +40,8 @@ def analyse_cmd(
         ids = [summary.id for summary in clip_service.list_clips(app, case.id)]
     else:
         ids = [clip_id_of(app, ref, case) for ref in clips]
-    from verifier.services.matching import match_clip
-
-    results = []
     with render.progress_bar(not as_json) as callback:
-        for clip_id in ids:
-            result = analyse_clip(app, clip_id, progress=callback)
-            if result.status != "failed":
-                match_clip(app, clip_id)
-            results.append(result)
+        results = [reanalyse(app, ClipId(clip_id), progress=callback) for clip_id in ids]
     if as_json:
         render.print_json([r.__dict__ for r in results])
     else:

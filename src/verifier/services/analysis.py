@@ -1,9 +1,11 @@
 """Analyse clips and store the results: metadata, flags, keyframes, hashes.
 
-The expensive pass runs outside any database transaction; its results are
-then written in one transaction together with the custody event, so a crash
-leaves either the old analysis or the new one, never half of each.
-Thumbnails are derived files in the evidence store with their own SHA-256.
+The expensive pass (:mod:`verifier.analysis.ingest`) runs outside any
+database transaction; its results are then written in one transaction
+together with the custody event, so a crash leaves either the old analysis
+or the new one, never half of each. Thumbnails are derived files in the
+evidence store with their own SHA-256. A re-analysis is followed by matching,
+with the hashes just computed.
 """
 
 from __future__ import annotations
@@ -17,28 +19,25 @@ import av
 import numpy as np
 from sqlalchemy import delete, func, select
 
-from verifier.analysis.pipeline import ANALYSIS_VERSION, ClipAnalysis, analyse_still, analyse_video
+from verifier.analysis.ingest import ANALYSIS_FAILURES, AnalysisOutcome, examine
+from verifier.analysis.pipeline import ANALYSIS_VERSION, hash_algorithm
 from verifier.db.models import Appearance, Clip, FrameHashSet, Keyframe, StoredFile
 from verifier.db.types import utcnow
 from verifier.errors import Cancelled, VerifierError
 from verifier.evidence import custody
+from verifier.ids import ClipId
 from verifier.media.flags import metadata_flags
 from verifier.media.info import MediaInfo
-from verifier.media.probe import probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.context import App
-
-HASH_ALGORITHM = "phash64+pdq256"
-
-
-def hash_algorithm(variant: str) -> str:
-    """Name of a stored hash set: the frame itself ("") or a normalised view."""
-    return f"{HASH_ALGORITHM}/{variant}" if variant else HASH_ALGORITHM
+from verifier.services.matching import StoredViews, match_clip
 
 
 @dataclass
 class AnalysisResult:
-    clip_id: int
+    """The outcome of analysing one clip, as reported to the user."""
+
+    clip_id: ClipId
     status: str  # ok | partial | failed
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -59,14 +58,6 @@ def _first_seen(session: Any, clip: Clip) -> datetime | None:
     return session.scalar(
         select(func.min(Appearance.posted_at)).where(Appearance.clip_id == clip.id)
     )
-
-
-def _summarise_errors(errors: list[str]) -> list[str]:
-    if not errors:
-        return []
-    shown = "; ".join(errors[:3])
-    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-    return [f"{len(errors)} decoding problem(s): {shown}{more}"]
 
 
 def _store_thumbnail(
@@ -93,57 +84,28 @@ def _store_thumbnail(
     return stored
 
 
-def analyse_clip(
-    app: App,
-    clip_id: int,
-    *,
-    cancel: CancelToken | None = None,
-    progress: ProgressCallback = no_progress,
-) -> AnalysisResult:
-    """(Re-)analyse one clip and record the outcome, including failure."""
-    with app.db.read() as session:
+def record_analysis(
+    app: App, clip_id: ClipId, info: MediaInfo | None, outcome: AnalysisOutcome
+) -> tuple[AnalysisResult, StoredViews | None]:
+    """Replace a clip's analysis with ``outcome`` in one transaction, custody event included.
+
+    ``info`` is the probe the analysis used (None when the probe itself
+    failed). Returns the result and, when frames were hashed, the hashes as
+    stored, so that matching need not read them back.
+    """
+    analysis, status, error, warnings = (
+        outcome.analysis, outcome.status, outcome.error, outcome.warnings
+    )  # fmt: skip
+    stored_views: StoredViews | None = None
+    with app.db.write() as session:
         clip = session.get(Clip, clip_id)
         if clip is None:
             raise VerifierError(f"no clip with id {clip_id}")
-        stored = clip.file
-        path = app.store.resolve(stored.stored_path)
-        name = clip.name
         first_seen = _first_seen(session, clip)
-
-    def on_frame(done: int, total: int | None) -> None:
-        progress(ProgressUpdate("analyse", done, total, name, "frames"))
-
-    warnings: list[str] = []
-    analysis: ClipAnalysis | None = None
-    info: MediaInfo | None = None
-    error: str | None = None
-    try:
-        info = probe(path)
-        warnings.extend(info.warnings)
-        if info.kind == "image":
-            analysis = analyse_still(path)
-        else:
-            analysis = analyse_video(path, cancel=cancel, on_frame=on_frame)
-    except Cancelled:
-        raise
-    except VerifierError as exc:
-        error = exc.reason
-    except (av.error.FFmpegError, OSError, ValueError) as exc:  # decoder failure mid-clip
-        error = f"analysis stopped: {exc}"
-
-    if analysis is not None:
-        warnings.extend(_summarise_errors(analysis.errors))
-        status = "partial" if analysis.errors else "ok"
-    else:
-        status = "failed"
-    flags = [f.__dict__ for f in metadata_flags(info, first_seen=first_seen)] if info else []
-
-    with app.db.write() as session:
-        clip = session.get(Clip, clip_id)
-        assert clip is not None
+        flags = [f.__dict__ for f in metadata_flags(info, first_seen=first_seen)] if info else []
         session.execute(delete(Keyframe).where(Keyframe.clip_id == clip_id))
         session.execute(delete(FrameHashSet).where(FrameHashSet.clip_id == clip_id))
-        result = AnalysisResult(clip_id, status, error, warnings)
+        result = AnalysisResult(clip_id, status, error, list(warnings))
         if analysis is not None:
             for k in analysis.keyframes:
                 thumb = _store_thumbnail(
@@ -168,16 +130,19 @@ def analyse_clip(
                         pdq_quality=k.pdq_quality,
                     )
                 )
+            views = {"full": analysis.hashes, **analysis.variants}
+            hash_sets: dict[str, FrameHashSet] = {}
             for name, hashes in [("", analysis.hashes), *analysis.variants.items()]:
-                session.add(
-                    FrameHashSet(
-                        clip_id=clip_id,
-                        algorithm=hash_algorithm(name),
-                        sample_rate=hashes.sample_rate,
-                        count=len(hashes),
-                        data=hashes.to_bytes(),
-                    )
+                hash_sets[name or "full"] = hash_set = FrameHashSet(
+                    clip_id=clip_id,
+                    algorithm=hash_algorithm(name),
+                    sample_rate=hashes.sample_rate,
+                    count=len(hashes),
+                    data=hashes.to_bytes(),
                 )
+                session.add(hash_set)
+            session.flush()
+            stored_views = StoredViews(views, {view: s.id for view, s in hash_sets.items()})
             clip.frame_index = pack_frame_index(analysis.frame_pts)
             clip.frame_count = analysis.frame_count if clip.media_kind == "video" else None
             result.keyframes = len(analysis.keyframes)
@@ -189,7 +154,7 @@ def analyse_clip(
             clip.width, clip.height = info.display_width, info.display_height
         clip.analysis_status = status
         clip.analysis_error = error
-        clip.analysis_warnings = warnings
+        clip.analysis_warnings = list(warnings)
         clip.flags = flags
         clip.analysed_at = utcnow()
         clip.analysis_version = ANALYSIS_VERSION
@@ -203,7 +168,7 @@ def analyse_clip(
             details={
                 "status": status,
                 "error": error,
-                "warnings": warnings,
+                "warnings": list(warnings),
                 "keyframes": result.keyframes,
                 "shot_boundaries": result.cuts,
                 "hashed_frames": result.hashed_frames,
@@ -213,4 +178,61 @@ def analyse_clip(
                 "libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
             },
         )
+    return result, stored_views
+
+
+def analyse_clip(
+    app: App,
+    clip_id: ClipId,
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback = no_progress,
+) -> tuple[AnalysisResult, StoredViews | None]:
+    """(Re-)analyse one stored clip with the ingest stage and record the outcome, failure too.
+
+    The stored file is examined in place (it is evidence already, so no
+    staging copy). Raises :class:`Cancelled` (or KeyboardInterrupt) when the
+    user stops it; the previous analysis is then left as it was.
+    """
+    with app.db.read() as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None:
+            raise VerifierError(f"no clip with id {clip_id}")
+        path = app.store.resolve(clip.file.stored_path)
+        name = clip.name
+
+    def on_frame(done: int, total: int | None) -> None:
+        progress(ProgressUpdate("analyse", done, total, name, "frames"))
+
+    info: MediaInfo | None = None
+    try:
+        examination = examine(path, cancel=cancel, on_frame=on_frame)
+        info, outcome = examination.info, examination.outcome
+    except VerifierError as exc:
+        outcome = AnalysisOutcome(None, exc.reason)
+    except ANALYSIS_FAILURES as exc:
+        outcome = AnalysisOutcome(None, f"analysis stopped: {exc}")
+    assert outcome is not None  # examine() analyses unless told not to
+    if outcome.stopped == "cancelled":
+        raise Cancelled()
+    if outcome.stopped == "interrupted":
+        raise KeyboardInterrupt
+    return record_analysis(app, clip_id, info, outcome)
+
+
+def reanalyse(
+    app: App,
+    clip_id: ClipId,
+    *,
+    cancel: CancelToken | None = None,
+    progress: ProgressCallback = no_progress,
+) -> AnalysisResult:
+    """Analyse a stored clip again, then find its relations with the hashes just computed.
+
+    A failed analysis leaves the clip's links as they were (there is nothing
+    to match with).
+    """
+    result, views = analyse_clip(app, clip_id, cancel=cancel, progress=progress)
+    if result.status != "failed":
+        match_clip(app, clip_id, views)
     return result

@@ -1,37 +1,44 @@
-"""Import evidence: preserve first, then analyse.
+"""Import evidence: preserve first, then analyse, then match.
 
-For each file: check it, copy it into the store's staging area while
-hashing it (one streamed pass; the original is only ever read), probe the
-*copy* to make sure it is a clip or still we can handle, move it to its
-content address, then record the stored file, the case's clip and a custody
-event in one transaction. A failure at any step leaves nothing behind for
-that file and the batch goes on. Analysis runs afterwards, per clip.
+Each file goes through the ingest stage (:func:`verifier.analysis.ingest.ingest_file`):
+a copy into the store's staging area while hashing it (one streamed pass;
+the original is only ever read), one probe of the *copy* to make sure it is
+a clip or still we can handle, and the analysis, which reuses that probe.
+The stage touches no database. The writer step here then moves the copy to
+its content address and records the stored file, the case's clip and a
+custody event in one transaction, the sidecars' appearances, and the
+analysis in a second one (each complete on its own: a crash between them
+leaves an imported clip without analysis, which `verifier analyse` redoes).
+Matching then uses the hashes in memory. A failure at any step leaves
+nothing behind for that file and the batch goes on.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from verifier.db.models import Case, Clip, StoredFile
+from verifier.analysis.ingest import Ingested, IngestFailed, ingest_file
+from verifier.db.models import Clip, StoredFile
 from verifier.errors import Cancelled, VerifierError
 from verifier.evidence import custody
-from verifier.evidence.store import open_source
+from verifier.ids import CaseId, ClipId
 from verifier.media.info import MediaInfo
-from verifier.media.probe import probe
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
-from verifier.services.analysis import analyse_clip
+from verifier.services.analysis import analyse_clip, record_analysis
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.matching import match_clip
 from verifier.services.provenance import attach_records
 from verifier.sources import AppearanceRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
+from verifier.sources.paths import link_escapes
 from verifier.sources.telegram import is_telegram_export, read_telegram_export
 from verifier.sources.ytdlp import read_ytdlp_sidecar, sidecar_for
 
@@ -67,7 +74,7 @@ class ImportItem:
 
     path: str
     status: str  # imported | already-present | failed | skipped
-    clip_id: int | None = None
+    clip_id: ClipId | None = None
     sha256: str | None = None
     size: int | None = None
     reason: str | None = None
@@ -118,46 +125,6 @@ def _is_ancillary(path: Path) -> bool:
     )
 
 
-def expand_paths(paths: Iterable[Path]) -> Iterator[tuple[Path, Path | None]]:
-    """Yield (file, folder it was found in) for files and, recursively, folders.
-
-    The folder is None for a file named explicitly. Folder walks do not
-    follow symbolic links to folders (no loops) but do yield symbolic links
-    to files, so a broken, looping or escaping link is reported rather than
-    silently skipped. Results are sorted for a stable order.
-    """
-    for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            for root, dirs, files in os.walk(path, followlinks=False):
-                dirs.sort()
-                dirs[:] = [d for d in dirs if not d.startswith(".")]
-                root_path = Path(root)
-                for name in sorted(files):
-                    yield root_path / name, path
-                for name in dirs:
-                    if (root_path / name).is_symlink():
-                        yield root_path / name, path
-        else:
-            yield path, None
-
-
-def _escapes(path: Path, folder: Path) -> bool:
-    """Whether a link met in a folder walk points outside that folder.
-
-    A downloaded or received collection can carry links to anywhere on the
-    analyst's machine; following them would copy unrelated local files into
-    the evidence store. Links the user names explicitly are followed.
-    """
-    if not path.is_symlink():
-        return False
-    try:
-        target = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        return False  # broken or looping: reported as such by the import itself
-    root = folder.resolve()
-    return target != root and root not in target.parents
-
-
 @dataclass
 class Sidecars:
     """Appearances read from the sidecars of an import, by the media file they describe."""
@@ -175,27 +142,56 @@ class Sidecars:
             self.without_media.append(item)
 
 
-def read_sidecars(paths: Iterable[Path]) -> Sidecars:
-    """Find and read the sidecars among the inputs (folders are searched)."""
-    found = Sidecars()
+def _read_folder_sidecars(folder: Path, files: list[str], found: Sidecars) -> None:
+    """Read the sidecars among one folder's files (a Telegram export, yt-dlp, manifests)."""
+    if "result.json" in files and is_telegram_export(folder):
+        for item in read_telegram_export(folder):
+            found.add(item)
+    for name in sorted(files):
+        if name.endswith(".info.json"):
+            found.add(read_ytdlp_sidecar(folder / name))
+        elif name.lower() in MANIFEST_NAMES:
+            for item in read_manifest(folder / name):
+                found.add(item)
+
+
+@dataclass
+class Scan:
+    """The inputs of an import, found in one walk of each folder.
+
+    ``candidates`` are (file, folder it was found in), the folder None for a
+    file named explicitly; ``sidecars`` the appearances read on the way.
+    """
+
+    candidates: list[tuple[Path, Path | None]] = field(default_factory=list)
+    sidecars: Sidecars = field(default_factory=Sidecars)
+
+
+def scan_inputs(paths: Iterable[Path]) -> Scan:
+    """Walk files and, recursively, folders once: the candidate files and the sidecars.
+
+    Folder walks do not follow symbolic links to folders (no loops) but do
+    yield symbolic links to files and folders, so a broken, looping or
+    escaping link is reported rather than silently skipped. Results are
+    sorted for a stable order.
+    """
+    found = Scan()
     for path in paths:
         if path.is_dir() and not path.is_symlink():
             for root, dirs, files in os.walk(path, followlinks=False):
                 folder = Path(root)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                if "result.json" in files and is_telegram_export(folder):
-                    for item in read_telegram_export(folder):
-                        found.add(item)
-                for name in sorted(files):
-                    if name.endswith(".info.json"):
-                        found.add(read_ytdlp_sidecar(folder / name))
-                    elif name.lower() in MANIFEST_NAMES:
-                        for item in read_manifest(folder / name):
-                            found.add(item)
-        elif path.is_file():
-            sidecar = sidecar_for(path)
-            if sidecar is not None:
-                found.add(read_ytdlp_sidecar(sidecar))
+                found.candidates.extend((folder / name, path) for name in sorted(files))
+                found.candidates.extend(
+                    (folder / name, path) for name in dirs if (folder / name).is_symlink()
+                )
+                _read_folder_sidecars(folder, files, found.sidecars)
+        else:
+            found.candidates.append((path, None))
+            if path.is_file():
+                sidecar = sidecar_for(path)
+                if sidecar is not None:
+                    found.sidecars.add(read_ytdlp_sidecar(sidecar))
     return found
 
 
@@ -213,10 +209,22 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
+def _files_in_case(app: App, case_id: CaseId) -> set[str]:
+    """SHA-256 of the files the case holds already: those are never analysed again."""
+    with app.db.read() as session:
+        return set(
+            session.scalars(
+                select(StoredFile.sha256)
+                .join(Clip, Clip.file_id == StoredFile.id)
+                .where(Clip.case_id == case_id)
+            )
+        )
+
+
 def import_paths(
     app: App,
     paths: Iterable[str | Path],
-    case: Case,
+    case: CaseRecord,
     *,
     analyse: bool = True,
     progress: ProgressCallback = no_progress,
@@ -224,17 +232,19 @@ def import_paths(
 ) -> ImportReport:
     """Import files and folders into a case; never stops at a bad file."""
     cancel = cancel or CancelToken()
+    case_id = CaseId(case.id)
     report = ImportReport(case=case.name)
-    inputs = [Path(p) for p in paths]
-    sidecars = read_sidecars(inputs)
+    scan = scan_inputs(Path(p) for p in paths)
+    sidecars = scan.sidecars
     for problem in sidecars.problems:
         where = f" ({problem.entry})" if problem.entry else ""
         report.items.append(ImportItem(str(problem.path), "failed", reason=problem.reason + where))
-    candidates: list[tuple[Path, Path | None]] = list(expand_paths(inputs))
+    candidates = scan.candidates
     total_bytes = sum(_size_or_zero(path) for path, _ in candidates)
     done_bytes = 0
     total_files = len(candidates)
     seen: set[Path] = set()
+    in_case = _files_in_case(app, case_id) if analyse else set()
 
     def emit(files_done: int, message: str) -> None:
         progress(
@@ -259,7 +269,7 @@ def import_paths(
                 ImportItem(str(path), "skipped", reason="not a media file (sidecar)")
             )
             continue
-        if folder is not None and _escapes(path, folder):
+        if folder is not None and link_escapes(path, folder):
             report.items.append(ImportItem(
                 str(path), "failed",
                 reason=f"symbolic link pointing outside the imported folder {folder}; not followed",
@@ -276,34 +286,44 @@ def import_paths(
             cancel.check()
             emit(number, name)
 
+        def step(message: str, number: int = number) -> None:
+            emit(number, message)
+
         try:
-            item = import_file(app, path, case, on_bytes=on_bytes)
+            result = ingest_file(
+                path,
+                app.store,
+                analyse=analyse,
+                skip_analysis=frozenset(in_case),
+                cancel=cancel,
+                on_bytes=on_bytes,
+                on_analysing=lambda name=path.name: step(f"analysing {name}"),
+            )
         except Cancelled:
             report.cancelled = True
             break
+        if isinstance(result, IngestFailed):
+            report.items.append(ImportItem(str(path), "failed", reason=result.reason))
+            continue
+        try:
+            item = record_import(app, case_id, result)
         except VerifierError as exc:
             item = ImportItem(str(path), "failed", reason=exc.reason)
         report.items.append(item)
         if item.clip_id is not None:
+            in_case.add(result.staged.sha256)
             # Imported, so the path resolves (no broken link or loop here).
             records = sidecars.by_media.get(path.resolve(), [])
             if records:
                 item.appearances = attach_records(app, case, item.clip_id, records)
-        if analyse and item.status == "imported" and item.clip_id is not None:
-            emit(number, f"analysing {path.name}")
-            try:
-                result = analyse_clip(app, item.clip_id, cancel=cancel)
-            except Cancelled:
-                report.cancelled = True
-                break
-            item.analysis_status = result.status
-            # Analysis probes again and repeats the probe's warnings.
-            item.warnings.extend(w for w in result.warnings if w not in item.warnings)
-            if result.status == "failed" and result.error:
-                item.warnings.append(f"analysis failed: {result.error}")
-            else:
-                emit(number, f"matching {path.name}")
-                item.matches = match_clip(app, item.clip_id)
+        # A new clip of the case: record its analysis and match it (a cancel stops here).
+        if (
+            analyse
+            and item.status == "imported"
+            and _record_analysis(app, item, result, cancel, step)
+        ):
+            report.cancelled = True
+            break
     if sidecars.without_media and not report.cancelled:
         # Posts whose media was not downloaded still happened: keep them.
         report.unavailable_posts = attach_records(app, case, None, sidecars.without_media)
@@ -311,27 +331,58 @@ def import_paths(
     return report
 
 
-def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> ImportItem:
-    """Preserve one file and record it in the case. Raises VerifierError."""
-    open_source(path)
-    try:
-        staged = app.store.stage_file(path, on_bytes)
-    except PermissionError as exc:
-        raise VerifierError("permission denied: the file cannot be read", path=path) from exc
-    except IsADirectoryError as exc:
-        raise VerifierError("is a folder, not a file", path=path) from exc
-    except OSError as exc:
-        raise VerifierError(f"cannot read file ({exc.strerror or exc})", path=path) from exc
-    try:
+def _record_analysis(
+    app: App,
+    item: ImportItem,
+    ingested: Ingested,
+    cancel: CancelToken,
+    step: Callable[[str], None],
+) -> bool:
+    """Record the stage's analysis of a newly imported clip, then match it.
+
+    Returns True when the user cancelled the analysis (the clip stays
+    imported, without analysis, as when cancelled after the import).
+    """
+    assert item.clip_id is not None
+    name = Path(item.path).name
+    outcome = ingested.examination.outcome
+    if outcome is None:
+        # The stage skipped a file the case held when the batch began, and
+        # that has left the case since: analyse the stored copy instead.
+        step(f"analysing {name}")
         try:
-            info = probe(staged.temp_path)
-        except VerifierError as exc:
-            raise VerifierError(exc.reason, path=path) from exc
+            result, views = analyse_clip(app, item.clip_id, cancel=cancel)
+        except Cancelled:
+            return True
+    elif outcome.stopped == "cancelled":
+        return True
+    elif outcome.stopped == "interrupted":
+        raise KeyboardInterrupt
+    else:
+        result, views = record_analysis(app, item.clip_id, ingested.examination.info, outcome)
+    item.analysis_status = result.status
+    item.warnings.extend(w for w in result.warnings if w not in item.warnings)
+    if result.status == "failed" and result.error:
+        item.warnings.append(f"analysis failed: {result.error}")
+    else:
+        step(f"matching {name}")
+        item.matches = match_clip(app, item.clip_id, views)
+    return False
+
+
+def record_import(app: App, case_id: CaseId, ingested: Ingested) -> ImportItem:
+    """The writer step: commit a staged file and record it in the case, in one transaction.
+
+    The copy goes to its content address first (or is dropped when the store
+    holds those bytes already), then the stored file, the clip and the
+    custody event are written together. Raises VerifierError.
+    """
+    staged, info, path = ingested.staged, ingested.examination.info, ingested.source
+    try:
         relative, new_object = app.store.commit(staged)
     except BaseException:
         app.store.discard(staged)
         raise
-
     name = path.name
     with app.db.write() as session:
         stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == staged.sha256))
@@ -352,12 +403,12 @@ def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> Im
             session.add(stored)
             session.flush()
         clip = session.scalar(
-            select(Clip).where(Clip.case_id == case.id, Clip.file_id == stored.id)
+            select(Clip).where(Clip.case_id == case_id, Clip.file_id == stored.id)
         )
         status = "already-present" if clip is not None else "imported"
         if clip is None:
             clip = Clip(
-                case_id=case.id,
+                case_id=case_id,
                 file_id=stored.id,
                 name=name,
                 added_by=app.analyst,
@@ -376,7 +427,7 @@ def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> Im
             action="import" if status == "imported" else "import.duplicate",
             target_type="clip",
             target_id=clip.id,
-            case_id=case.id,
+            case_id=case_id,
             details={
                 "source_path": os.path.abspath(path),
                 "source_name": name,
@@ -391,7 +442,7 @@ def import_file(app: App, path: Path, case: Case, *, on_bytes: Any = None) -> Im
         return ImportItem(
             path=str(path),
             status=status,
-            clip_id=clip.id,
+            clip_id=ClipId(clip.id),
             sha256=staged.sha256,
             size=staged.size,
             new_in_store=new_object and not reused_file,

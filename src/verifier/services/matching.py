@@ -21,15 +21,16 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from verifier.analysis.pipeline import analyse_video
-from verifier.db.models import Case, Clip, ClipLink, FrameHashSet, StoredFile
+from verifier.analysis.pipeline import HASH_ALGORITHM, analyse_video, hash_algorithm
+from verifier.db.models import Clip, ClipLink, FrameHashSet, StoredFile
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.evidence.store import open_source, sha256_file
 from verifier.hashing.frames import FrameHashes
 from verifier.hashing.index import FrameHashIndex
 from verifier.hashing.match import Match, match_clips
-from verifier.services.analysis import HASH_ALGORITHM, hash_algorithm
+from verifier.ids import ClipId
+from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 
 MAX_CANDIDATES = 50
@@ -41,6 +42,19 @@ a mirrored copy is found from either side by the query's mirrored view, while
 bars, logos and crops need the stored clip's normalised views too, because the
 clip with the bars may be the one imported first."""
 _SLOTS = len(INDEXED_VIEWS)
+
+
+@dataclass(frozen=True)
+class StoredViews:
+    """A clip's hashes as analysis just computed and stored them.
+
+    ``views`` holds "full" and the normalised views by name; ``set_ids`` the
+    id of the stored hash set of each, so the index can take the hashes from
+    memory and still know it is up to date with the database.
+    """
+
+    views: dict[str, FrameHashes]
+    set_ids: dict[str, int]
 
 
 @dataclass
@@ -145,13 +159,31 @@ def find_matches(
     return found
 
 
-def match_clip(app: App, clip_id: int) -> int:
-    """Recompute the automatic links of one clip; return how many were found."""
+def _seed_index(app: App, clip_id: ClipId, fresh: StoredViews) -> None:
+    """Index a clip's just-stored hashes from memory, as the next refresh would load them."""
+    state = _state(app)
+    for view in INDEXED_VIEWS:
+        name = view or "full"
+        if name in fresh.set_ids:
+            key = _key(clip_id, view)
+            state.index.add(key, fresh.views[name])
+            state.versions[key] = fresh.set_ids[name]
+
+
+def match_clip(app: App, clip_id: ClipId, fresh: StoredViews | None = None) -> int:
+    """Recompute the automatic links of one clip; return how many were found.
+
+    ``fresh`` are the clip's hashes as analysis has just stored them: then
+    they are used as they are instead of being read back from the database.
+    The index is brought up to date from the database for every other clip.
+    """
+    if fresh is not None:
+        _seed_index(app, clip_id, fresh)
     with app.db.read() as session:
         clip = session.get(Clip, clip_id)
         if clip is None:
             raise VerifierError(f"no clip with id {clip_id}")
-        views = load_views(session, clip_id)
+        views = fresh.views if fresh is not None else load_views(session, clip_id)
         twins = [
             c.id for c in session.scalars(
                 select(Clip).where(Clip.file_id == clip.file_id, Clip.id != clip_id)
@@ -251,7 +283,11 @@ def relation_json(link: ClipLink, a: Clip, b: Clip, *, explain: bool = False) ->
 
 
 def list_matches(
-    app: App, *, case: Case | None = None, clip_id: int | None = None, explain: bool = False
+    app: App,
+    *,
+    case: CaseRecord | None = None,
+    clip_id: ClipId | None = None,
+    explain: bool = False,
 ) -> list[dict[str, Any]]:
     """Stored relations, of one clip (as clip_a) or among a case's clips."""
     with app.db.read() as session:
@@ -271,7 +307,7 @@ def list_matches(
         return out
 
 
-def clusters(app: App, case: Case | None = None) -> list[dict[str, Any]]:
+def clusters(app: App, case: CaseRecord | None = None) -> list[dict[str, Any]]:
     """Groups of clips that are the same footage (connected by any relation)."""
     relations = list_matches(app, case=case)
     parent: dict[int, int] = {}
