@@ -156,6 +156,23 @@ class Appearance(Base):
     collected_at: Mapped[datetime | None] = mapped_column()
     caption: Mapped[str | None] = mapped_column(Text)
     forwarded_from: Mapped[str | None] = mapped_column(Text)
+    # Where and who, kept apart: ``channel*`` is where the post was made (a
+    # channel, group or personal chat; ``chat_type`` says which), ``author*`` who
+    # made it (a group member, a channel's signature, the sender in a personal chat).
+    chat_type: Mapped[str | None] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(Text)
+    author_id: Mapped[str | None] = mapped_column(Text)
+    # How ``posted_at`` was obtained (the sidecar field, "post id", "manual"...).
+    posted_at_method: Mapped[str | None] = mapped_column(String(64))
+    # The posting time some platforms encode in the post id (X, TikTok, Discord),
+    # kept beside the sidecar's own time so a disagreement can be shown.
+    id_posted_at: Mapped[datetime | None] = mapped_column()
+    id_posted_at_precision: Mapped[str | None] = mapped_column(String(16))
+    # What the reader noticed about this post, shown wherever the post is shown.
+    warnings: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+    collection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_collections.id"), index=True
+    )
     media_available: Mapped[bool] = mapped_column(Boolean, default=True)
     # sidecar | manual | manifest
     source: Mapped[str] = mapped_column(String(32), default="manual")
@@ -164,6 +181,31 @@ class Appearance(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
     clip: Mapped[Clip | None] = relationship(back_populates="appearances")
+
+
+class SourceCollection(Base):
+    """A channel or playlist a downloader described (yt-dlp's ``_type: playlist``).
+
+    Not a post: metadata about where a folder of posts came from. Its id, address
+    and name are provenance for every post of that folder.
+    """
+
+    __tablename__ = "source_collections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # channel | playlist
+    platform: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    uploader: Mapped[str | None] = mapped_column(Text)
+    uploader_id: Mapped[str | None] = mapped_column(Text)
+    uploader_url: Mapped[str | None] = mapped_column(Text)
+    sidecar_path: Mapped[str | None] = mapped_column(Text)
+    raw_sidecar: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
 
 
 class Keyframe(Base):

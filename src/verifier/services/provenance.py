@@ -88,6 +88,13 @@ def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
         "collected_at": a.collected_at.isoformat() if a.collected_at else None,
         "caption": a.caption,
         "forwarded_from": a.forwarded_from,
+        "chat_type": a.chat_type,
+        "author": a.author,
+        "author_id": a.author_id,
+        "posted_at_method": a.posted_at_method,
+        "id_posted_at": a.id_posted_at.isoformat() if a.id_posted_at else None,
+        "id_posted_at_precision": a.id_posted_at_precision,
+        "warnings": list(a.warnings or ()),
         # Telegram's HTML export gives the forwarded post's original time: a lead
         # to an earlier appearance by the original channel.
         "forwarded_original_at": (a.raw_sidecar or {}).get("forwarded_date_utc"),
@@ -135,6 +142,13 @@ def record_appearance(
         collected_at=rec.collected_at,
         caption=rec.caption,
         forwarded_from=rec.forwarded_from,
+        chat_type=rec.chat_type,
+        author=rec.author,
+        author_id=rec.author_id,
+        posted_at_method=rec.posted_at_method,
+        id_posted_at=rec.id_posted_at,
+        id_posted_at_precision=rec.id_posted_at_precision,
+        warnings=list(rec.warnings),
         media_available=rec.media_available and clip_id is not None,
         source=rec.source,
         raw_sidecar=_json_safe(

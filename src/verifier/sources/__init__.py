@@ -42,6 +42,16 @@ class AppearanceRecord:
     collected_at: datetime | None = None
     caption: str | None = None
     forwarded_from: str | None = None
+    # Where (``channel*``: a channel, a group, a personal chat) and who
+    # (``author*``: the sender, or a channel post's signature) are kept apart.
+    chat_type: str | None = None
+    author: str | None = None
+    author_id: str | None = None
+    # How ``posted_at`` was obtained: the sidecar field it came from, "post id"...
+    posted_at_method: str | None = None
+    # The time the post id encodes (X, TikTok, Discord), beside the sidecar's own.
+    id_posted_at: datetime | None = None
+    id_posted_at_precision: TimePrecision | None = None
     media_path: Path | None = None
     media_available: bool = True
     sidecar_path: Path | None = None
