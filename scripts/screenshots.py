@@ -56,7 +56,7 @@ def main() -> int:
     window.runner.wait_idle()
     matched = [r for r in window.browser.model.rows if r.matches and r.media_kind == "video"]
     clip = matched[0] if matched else window.browser.model.rows[0]
-    window.browser.select_clip(clip.clip_id)
+    window.browser.select_clip(clip.id)
     window.runner.wait_idle()
     window.viewer.go_to(window.viewer.view.index_at(2.0))
     window.runner.wait_idle()
@@ -64,10 +64,10 @@ def main() -> int:
     capture(window, out / "main.png")
 
     view = window.viewer.view
-    if not list_annotations(app, clip.clip_id):
+    if not list_annotations(app, clip.id):
         w, h = view.width, view.height
         add_annotation(
-            app, clip.clip_id, window.viewer.current_index,
+            app, clip.id, window.viewer.current_index,
             (w * 0.30, h * 0.35, w * 0.30, h * 0.18), "landmark",
             "Distinctive stripe pattern; compare with the re-uploads",
         )  # fmt: skip
