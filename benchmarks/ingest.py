@@ -161,13 +161,13 @@ def main() -> None:
     header = (
         f"{'file':<36} {'video s':>8} {'ingest s':>8} {'dec 1t s':>8} {'dec def s':>9} "
         f"{'vs/ws':>7} {'in/dec1':>7} {'in/decD':>7} {'peak MB':>8}"
-        + (f" {'base s':>8} {'after/before':>12}" if baseline_src else "")
+        + (f" {'base s':>8} {'after/before':>12} {'base MB':>8}" if baseline_src else "")
         + "  status"
     )
     print(header)
     print("-" * len(header))
     totals = {"video": 0.0, "ingest": 0.0, "dec1": 0.0, "decd": 0.0, "base": 0.0}
-    peak = 0.0
+    peak = base_peak = 0.0
     startups: list[float] = []
     for path in files:
         video = duration_of(path)
@@ -194,7 +194,9 @@ def main() -> None:
         compared = ""
         if base is not None:
             totals["base"] += base
-            compared = f" {base:8.3f} {ing / base:12.2f}"
+            base_mem = max(float(r["peak_mb"]) for r in base_runs if r.get("status") == "imported")
+            base_peak = max(base_peak, base_mem)
+            compared = f" {base:8.3f} {ing / base:12.2f} {base_mem:8.0f}"
         print(
             f"{path.name[:36]:<36} {video:8.2f} {ing:8.3f} {dec1:8.3f} {decd:9.3f} "
             f"{video / ing:7.1f} {ing / dec1:7.2f} {ing / decd:7.2f} {mem:8.0f}{compared}"
@@ -205,7 +207,9 @@ def main() -> None:
     if not t["ingest"]:
         print("nothing was ingested")
         return
-    compared = f" {t['base']:8.3f} {t['ingest'] / t['base']:12.2f}" if t["base"] else ""
+    compared = (
+        f" {t['base']:8.3f} {t['ingest'] / t['base']:12.2f} {base_peak:8.0f}" if t["base"] else ""
+    )
     print(
         f"{'TOTAL':<36} {t['video']:8.2f} {t['ingest']:8.3f} {t['dec1']:8.3f} {t['decd']:9.3f} "
         f"{t['video'] / t['ingest']:7.1f} {t['ingest'] / t['dec1']:7.2f} "
@@ -220,7 +224,8 @@ def main() -> None:
     if t["base"]:
         print(
             f"baseline ({baseline_src}): {t['base']:.3f} s, this tree: {t['ingest']:.3f} s; "
-            f"after/before = {t['ingest'] / t['base']:.2f}"
+            f"after/before = {t['ingest'] / t['base']:.2f}; peak memory {base_peak:.0f} MB before, "
+            f"{peak:.0f} MB after"
         )
     print(
         f"once per process (imports, codec initialisation), not in the figures above: "
