@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from verifier.sources import AppearanceRecord, SidecarProblem
-from verifier.sources.telegram import is_telegram_export, read_telegram_export
+from verifier.sources.telegram import is_telegram_export, not_evidence, read_telegram_export
 
 ROOT = Path(__file__).resolve().parents[1]
 CUT_MP4 = ROOT / "fixtures" / "out" / "cut.mp4"
@@ -637,3 +637,186 @@ def test_huge_result_json_streams(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert count == ident // 1000
     assert peak < 20 * 1024 * 1024, f"peak traced memory {peak} bytes"
+
+
+# --------------------------------------------------------------------------- where and who
+# Real exports written by Telegram Desktop: see tests/data/telegram/README.md.
+
+DATA = Path(__file__).resolve().parent / "data" / "telegram"
+
+
+def _real_export(tmp_path: Path, source: Path) -> Path:
+    """Copy a stored export to a folder of its own as result.json, as Telegram writes it."""
+    folder = tmp_path / source.stem
+    folder.mkdir()
+    shutil.copyfile(source, folder / "result.json")
+    return folder
+
+
+def test_personal_chat_credits_the_sender_not_the_other_party(tmp_path: Path) -> None:
+    # The chat is named after the other party (Bob); the photos were sent by Alice.
+    folder = _real_export(tmp_path, DATA / "chat-analytics" / "DM_2A_7M.json")
+    assert is_telegram_export(folder)
+    records, problems = _split(list(read_telegram_export(folder)))
+    assert problems == []
+    assert set(records) == {"3672", "3673"}
+    photo = records["3672"]
+    assert (photo.channel, photo.channel_id, photo.chat_type) == (
+        "Bob",
+        "700000000",
+        "personal_chat",
+    )
+    assert (photo.author, photo.author_id) == ("Alice", "user300000000")
+    assert photo.url is None and photo.channel_url is None
+    assert photo.posted_at == _utc(1654898798) and photo.posted_at_method == "date_unixtime"
+    assert photo.media_available is False
+    assert any("no post link exists for a personal_chat" in w for w in photo.warnings)
+
+
+def test_full_export_group_keeps_each_sender(tmp_path: Path) -> None:
+    folder = _real_export(tmp_path, DATA / "chat-analytics" / "MultiChat_2C_6M.json")
+    assert is_telegram_export(folder)
+    records, problems = _split(list(read_telegram_export(folder)))
+    assert problems == []
+    [photo] = records.values()
+    assert (photo.channel, photo.channel_id, photo.chat_type) == (
+        "Chat Two",
+        "700000002",
+        "private_group",
+    )
+    assert (photo.author, photo.author_id) == ("Eve", "user101000000")
+    assert photo.posted_at == _utc(1672747200) and photo.posted_at_method == "date_unixtime"
+
+
+def test_group_senders_are_recorded_per_message(tmp_path: Path) -> None:
+    folder = tmp_path / "group"
+    folder.mkdir()
+    _media(folder, "video_files/a.mp4")
+    _media(folder, "video_files/b.mp4")
+    video = {"media_type": "video_file", "mime_type": "video/mp4"}
+    messages = [
+        _msg(5, T0, **{"from": "Taras", "from_id": "user11"}, file="video_files/a.mp4", **video),
+        _msg(
+            6, T0 + 60, **{"from": "Iryna", "from_id": "user22"}, file="video_files/b.mp4", **video
+        ),
+        # A deleted account: Telegram Desktop writes "from": null.
+        _msg(7, T0 + 90, **{"from": None, "from_id": "user33"}, photo=PLACEHOLDER),
+    ]
+    _write_json(
+        folder / "result.json",
+        {
+            "name": "Kherson volunteers",
+            "type": "public_supergroup",
+            "id": 555,
+            "messages": messages,
+        },
+    )
+    records, _ = _split(list(read_telegram_export(folder, username="kherson_vol")))
+    assert {k: (r.author, r.author_id) for k, r in records.items()} == {
+        "5": ("Taras", "user11"),
+        "6": ("Iryna", "user22"),
+        "7": (None, "user33"),
+    }
+    assert {r.channel for r in records.values()} == {"Kherson volunteers"}
+    assert {r.chat_type for r in records.values()} == {"public_supergroup"}
+    assert records["6"].url == "https://t.me/kherson_vol/6"
+
+
+def test_channel_post_author_is_the_channel_with_its_signature(tmp_path: Path) -> None:
+    folder = _real_export(tmp_path, DATA / "signed_channel" / "result.json")
+    records, problems = _split(list(read_telegram_export(folder)))
+    assert problems == []
+    signed, unsigned = records["17"], records["18"]
+    assert (signed.channel, signed.channel_id, signed.chat_type) == (
+        "Frontline Monitor",
+        "1987654321",
+        "public_channel",
+    )
+    assert signed.author == "Frontline Monitor (signed: Olena K.)"
+    assert signed.author_id == "channel1987654321"
+    assert (unsigned.author, unsigned.author_id) == ("Frontline Monitor", "channel1987654321")
+    assert signed.url == "https://t.me/c/1987654321/17"
+    assert signed.posted_at == _utc(1709280930) and signed.posted_at_method == "date_unixtime"
+
+
+def test_full_export_channel_and_saved_messages(tmp_path: Path) -> None:
+    folder = tmp_path / "DataExport"
+    folder.mkdir()
+    _media(folder, "chats/chat_001/video_files/a.mp4")
+    _media(folder, "chats/chat_002/video_files/b.mp4")
+    video = {"media_type": "video_file", "mime_type": "video/mp4"}
+    data = {
+        "personal_information": {"user_id": 42, "first_name": "Analyst"},
+        "chats": {
+            "list": [
+                {
+                    "name": "Drone Unit",
+                    "type": "private_channel",
+                    "id": 2222,
+                    "messages": [
+                        _msg(3, T0, **{"from": "Drone Unit", "from_id": "channel2222"},
+                             author="Cmdr", file="chats/chat_001/video_files/a.mp4", **video),
+                    ],
+                },
+                {
+                    "type": "saved_messages",
+                    "id": 42,
+                    "messages": [
+                        _msg(9, T0, **{"from": "Analyst", "from_id": "user42"},
+                             forwarded_from="Drone Unit",
+                             file="chats/chat_002/video_files/b.mp4", **video),
+                    ],
+                },
+            ]
+        },
+    }  # fmt: skip
+    _write_json(folder / "result.json", data)
+    records, _ = _split(list(read_telegram_export(folder)))
+    channel, saved = records["3"], records["9"]
+    assert (channel.chat_type, channel.author, channel.author_id) == (
+        "private_channel",
+        "Drone Unit (signed: Cmdr)",
+        "channel2222",
+    )
+    assert (saved.chat_type, saved.channel, saved.author) == ("saved_messages", None, "Analyst")
+    assert saved.forwarded_from == "Drone Unit"
+
+
+# --------------------------------------------------------------------------- export folder layout
+
+
+@pytest.mark.parametrize(
+    ("relative", "what"),
+    [
+        ("stickers/sticker.webp", "sticker"),
+        ("stickers/sticker.webm", "sticker"),
+        ("stickers/AnimatedSticker.tgs", "animated Telegram sticker"),
+        ("chats/chat_003/stickers/file_1.tgs", "animated Telegram sticker"),
+        ("voice_messages/audio_1@13-03-2025_13-41-07.ogg", "voice message"),
+        ("chats/chat_001/voice_messages/audio_2.ogg", "voice message"),
+        ("profile_pictures/photo_1@01-01-2024_10-00-00.jpg", "profile picture"),
+        ("video_files/strike.mp4_thumb.jpg", "preview image"),
+    ],
+)
+def test_not_evidence_names_what_the_file_is(tmp_path: Path, relative: str, what: str) -> None:
+    root = tmp_path / "export"
+    reason = not_evidence(root / relative, root)
+    assert reason is not None and what in reason and "not evidence" in reason
+
+
+@pytest.mark.parametrize(
+    "relative",
+    [
+        "video_files/strike.mp4",
+        "round_video_messages/file_0@13-03-2025_13-48-07.mp4",
+        "photos/photo_1@13-03-2025_13-47-07.jpg",
+        "chats/chat_001/video_files/a.mp4",
+        "files/report.mp4",
+        "result.json",
+    ],
+)
+def test_not_evidence_keeps_videos_round_videos_and_photos(tmp_path: Path, relative: str) -> None:
+    root = tmp_path / "export"
+    assert not_evidence(root / relative, root) is None
+    # A sticker folder outside the export is not the export reader's to judge.
+    assert not_evidence(tmp_path / "stickers" / "x.webp", root) is None

@@ -39,7 +39,7 @@ from verifier.services.provenance import attach_records
 from verifier.sources import AppearanceRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
 from verifier.sources.paths import link_escapes
-from verifier.sources.telegram import is_telegram_export, read_telegram_export
+from verifier.sources.telegram import is_telegram_export, not_evidence, read_telegram_export
 from verifier.sources.ytdlp import read_ytdlp_sidecar, sidecar_for
 
 # Files met while walking a folder that are never evidence themselves
@@ -142,9 +142,13 @@ class Sidecars:
             self.without_media.append(item)
 
 
-def _read_folder_sidecars(folder: Path, files: list[str], found: Sidecars) -> None:
-    """Read the sidecars among one folder's files (a Telegram export, yt-dlp, manifests)."""
-    if "result.json" in files and is_telegram_export(folder):
+def _read_folder_sidecars(folder: Path, files: list[str], found: Sidecars) -> bool:
+    """Read the sidecars among one folder's files (a Telegram export, yt-dlp, manifests).
+
+    Returns True when the folder is a Telegram Desktop export.
+    """
+    export = "result.json" in files and is_telegram_export(folder)
+    if export:
         for item in read_telegram_export(folder):
             found.add(item)
     for name in sorted(files):
@@ -153,6 +157,7 @@ def _read_folder_sidecars(folder: Path, files: list[str], found: Sidecars) -> No
         elif name.lower() in MANIFEST_NAMES:
             for item in read_manifest(folder / name):
                 found.add(item)
+    return export
 
 
 @dataclass
@@ -160,11 +165,29 @@ class Scan:
     """The inputs of an import, found in one walk of each folder.
 
     ``candidates`` are (file, folder it was found in), the folder None for a
-    file named explicitly; ``sidecars`` the appearances read on the way.
+    file named explicitly; ``sidecars`` the appearances read on the way;
+    ``telegram_exports`` the Telegram Desktop export folders met, whose
+    reader knows which of their files are not evidence.
     """
 
     candidates: list[tuple[Path, Path | None]] = field(default_factory=list)
     sidecars: Sidecars = field(default_factory=Sidecars)
+    telegram_exports: list[Path] = field(default_factory=list)
+
+    def skip_reason(self, path: Path) -> str | None:
+        """Why a file met in a folder walk is not evidence (skipped, not failed), or None.
+
+        Inside a Telegram export the export reader decides (stickers, voice
+        messages, profile pictures, previews), the innermost export first;
+        elsewhere sidecars and system files are skipped by name.
+        """
+        for root in sorted(self.telegram_exports, key=lambda p: len(p.parts), reverse=True):
+            if path.is_relative_to(root):
+                reason = not_evidence(path, root)
+                if reason is not None:
+                    return reason
+                break
+        return "not a media file (sidecar)" if _is_ancillary(path) else None
 
 
 def scan_inputs(paths: Iterable[Path]) -> Scan:
@@ -185,7 +208,8 @@ def scan_inputs(paths: Iterable[Path]) -> Scan:
                 found.candidates.extend(
                     (folder / name, path) for name in dirs if (folder / name).is_symlink()
                 )
-                _read_folder_sidecars(folder, files, found.sidecars)
+                if _read_folder_sidecars(folder, files, found.sidecars):
+                    found.telegram_exports.append(folder)
         else:
             found.candidates.append((path, None))
             if path.is_file():
@@ -264,10 +288,9 @@ def import_paths(
             report.cancelled = True
             break
         emit(number, path.name)
-        if folder is not None and _is_ancillary(path):
-            report.items.append(
-                ImportItem(str(path), "skipped", reason="not a media file (sidecar)")
-            )
+        skip = scan.skip_reason(path) if folder is not None else None
+        if skip is not None:
+            report.items.append(ImportItem(str(path), "skipped", reason=skip))
             continue
         if folder is not None and link_escapes(path, folder):
             report.items.append(ImportItem(

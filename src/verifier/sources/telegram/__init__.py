@@ -41,12 +41,27 @@ Decisions, and why:
   Invalid UTF-8 bytes are replaced (and reported) on the fly so one bad byte
   does not lose the rest of the export. Truncated or malformed JSON yields
   everything read before the damage plus a problem.
-* Service messages (joins, pinned, photo changes) and stickers are not
-  evidence posts and are skipped. Messages without an integer ``id`` cannot
-  be addressed and are reported, not recorded.
+* **Where and who.** ``channel``, ``channel_id`` and ``channel_url`` describe
+  the chat the post is in (its name, its id as the export writes it, its
+  public address when known) and ``chat_type`` the chat's ``type`` as the
+  export says (``personal_chat``, ``private_group``, ``public_supergroup``,
+  ``public_channel``, ``saved_messages``, ``bot_chat``...). ``author`` and
+  ``author_id`` say who posted: the message's ``from`` / ``from_id`` in
+  groups and personal chats (in a personal chat the chat's name is the
+  other party, whoever sent the post), and for a channel post the channel
+  itself, with the post's signature (``author`` in the JSON) added as
+  ``"<channel> (signed: <signature>)"``: a signature is a name the channel
+  shows, not an account. ``posted_at_method`` is ``date_unixtime``.
+* Service messages (joins, pinned, photo changes), stickers and voice
+  messages are not evidence posts and are skipped. Messages without an
+  integer ``id`` cannot be addressed and are reported, not recorded.
+  :func:`not_evidence` tells, for a file of the export folder, whether and
+  why it is not evidence (stickers of any format, voice messages, profile
+  pictures, ``*_thumb.jpg`` previews), so a folder import skips it.
 
-The package: this module is the public API (recognising an export and
-reading it); ``reader`` turns the JSON's messages into records, ``stream``
+The package: this module is the public API (recognising an export,
+reading it, and telling the export's non-evidence files); ``layout`` knows
+the export folder's media folders; ``reader`` turns the JSON's messages into records, ``stream``
 repairs the bytes under the JSON parser, and ``html_dates`` reads forwarded
 posts' original dates from the HTML pages.
 """
@@ -63,10 +78,11 @@ import ijson
 
 from verifier.sources import AppearanceRecord, SidecarProblem
 from verifier.sources.paths import resolve_inside
+from verifier.sources.telegram.layout import not_evidence
 from verifier.sources.telegram.reader import CHANNEL_TYPES, RESULT_JSON, ExportReader
 from verifier.sources.telegram.stream import HEAD_BYTES, repairing_bytes
 
-__all__ = ["is_telegram_export", "read_telegram_export"]
+__all__ = ["is_telegram_export", "not_evidence", "read_telegram_export"]
 
 _KNOWN_CHAT_TYPES = CHANNEL_TYPES | {
     "personal_chat",

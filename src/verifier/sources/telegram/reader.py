@@ -41,6 +41,8 @@ _VIDEO_MEDIA_TYPES = frozenset({"video_file", "video_message", "animation"})
 CHANNEL_TYPES = frozenset(
     {"public_channel", "private_channel", "public_supergroup", "private_supergroup"}
 )
+#: Chat types where only the channel posts (members cannot): the poster is the channel.
+BROADCAST_TYPES = frozenset({"public_channel", "private_channel"})
 _WINDOWS_DRIVE_RE = re.compile(r"^[A-Za-z]:")
 
 
@@ -88,6 +90,36 @@ def _internal_id(chat_id: int) -> int:
         text = str(-chat_id)
         return int(text[3:]) if text.startswith("100") and len(text) > 3 else -chat_id
     return chat_id
+
+
+def _poster(chat: _Chat, message: dict[str, Any]) -> tuple[str | None, str | None]:
+    """Who posted a message (name, id), kept apart from the chat it was posted in.
+
+    In groups, personal chats and saved messages the sender is ``from`` /
+    ``from_id`` (``user123`` ...): in a personal-chat export the chat's name is
+    the other party, so the chat name must never stand for the sender. A
+    channel post comes from the channel; Telegram Desktop writes the channel
+    as ``from`` / ``from_id`` (``channel123``) and the post's signature, when
+    the channel signs its posts, as ``author``. The signature is a name the
+    channel chose to show, not an account, so the poster stays the channel:
+    ``"<channel> (signed: <signature>)"`` with the channel's id. An anonymous
+    group admin posting as the group is handled the same way.
+    """
+    sender = message.get("from")
+    sender_id = message.get("from_id")
+    name = sender if isinstance(sender, str) and sender else None
+    ident = sender_id if isinstance(sender_id, str) and sender_id else None
+    if _is_int(sender_id):
+        ident = str(sender_id)
+    broadcast = chat.type in BROADCAST_TYPES
+    if broadcast:
+        name = name or (chat.name if isinstance(chat.name, str) and chat.name else None)
+        if ident is None and _is_int(chat.id):
+            ident = f"channel{chat.id}"
+    signature = message.get("author")
+    if isinstance(signature, str) and signature.strip():
+        name = f"{name or 'unknown'} (signed: {signature.strip()})"
+    return name, ident
 
 
 @dataclass
@@ -295,8 +327,11 @@ class ExportReader:
 
         url, channel_url = self._address(chat, message, ident, warnings)
         channel_id = str(chat.id) if chat.id is not None else None
-        if channel_id is None and isinstance(message.get("from_id"), str):
-            channel_id = message["from_id"]
+        if channel_id is None and chat.type in BROADCAST_TYPES:
+            # A channel's posts come from the channel itself: its from_id names it.
+            from_id = message.get("from_id")
+            channel_id = from_id if isinstance(from_id, str) else None
+        author, author_id = _poster(chat, message)
         text = message.get("text")
         caption = _flatten_text(
             text if text not in (None, "", []) else message.get("text_entities")
@@ -308,10 +343,14 @@ class ExportReader:
             channel=chat.name if isinstance(chat.name, str) else None,
             channel_id=channel_id,
             channel_url=channel_url,
+            chat_type=chat.type if isinstance(chat.type, str) else None,
+            author=author,
+            author_id=author_id,
             post_id=str(ident),
             posted_at=posted_at,
             posted_at_text=posted_text,
             posted_at_precision="second" if posted_at is not None else "unknown",
+            posted_at_method="date_unixtime" if posted_at is not None else None,
             caption=caption,
             forwarded_from=forwarded,
             media_path=media_path,
