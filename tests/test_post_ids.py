@@ -8,10 +8,18 @@ snowflake example in Discord's API documentation (2016-04-30T11:18:25.796Z).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from verifier.cli.main import cli
+from verifier.services import cases
+from verifier.services.context import App
+from verifier.services.importing import import_paths
+from verifier.services.provenance import add_appearance
 from verifier.sources.post_ids import (
     IdTime,
     IdTimeRefused,
@@ -154,3 +162,68 @@ def test_disagreement_is_judged_at_the_coarser_precision() -> None:
     assert day_before is not None and "19.3 h" in day_before
     # A local time mistaken for UTC (UTC+3) is exactly what this catches.
     assert compare_times(second + timedelta(hours=3), "second", tweet, source="t") is not None
+
+
+# -- URLs added by hand --------------------------------------------------------
+
+
+def test_manual_x_url_without_time_is_timed_from_its_id(app: App, fixture_dir: Path) -> None:
+    case = cases.create_case(app, "Manual ids")
+    clip_id = import_paths(app, [fixture_dir / "fade.mp4"], case, analyse=False).items[0].clip_id
+    added = add_appearance(
+        app, str(clip_id), url="https://x.com/TheMichaelMoran/status/673581573409775617"
+    )
+    assert added["platform"] == "x"
+    assert added["posted_at"] == "2015-12-06T19:15:36.298000+00:00"
+    assert added["posted_at_precision"] == "second"
+    assert added["posted_at_method"] == "post id (X snowflake)"
+    assert added["posted_at_text"] == "post id 673581573409775617"
+    assert added["id_posted_at"] == added["posted_at"] and added["post_id"] == "673581573409775617"
+    assert added["warnings"] == []
+
+
+def test_manual_time_is_compared_with_the_id(app: App, fixture_dir: Path) -> None:
+    case = cases.create_case(app, "Manual compare")
+    clip_id = import_paths(app, [fixture_dir / "fade.mp4"], case, analyse=False).items[0].clip_id
+    agree = add_appearance(app, str(clip_id), url="https://x.com/a/status/673581573409775617",
+                           posted_at="2015-12-06")  # fmt: skip
+    assert agree["posted_at"] == "2015-12-06T00:00:00+00:00"
+    assert agree["posted_at_precision"] == "date" and agree["posted_at_method"] == "manual"
+    assert agree["id_posted_at"] == "2015-12-06T19:15:36.298000+00:00"
+    assert agree["warnings"] == []
+    wrong = add_appearance(app, str(clip_id), url="https://x.com/b/status/673581573409775617",
+                           posted_at="2015-12-06T19:15:36+03:00")  # fmt: skip
+    assert wrong["posted_at"] == "2015-12-06T16:15:36+00:00"  # what was typed stays
+    [warning] = wrong["warnings"]
+    assert "disagrees" in warning and "2015-12-06T19:15:36.298Z" in warning
+    old = add_appearance(app, str(clip_id), url="https://twitter.com/jack/status/20")
+    assert old["posted_at"] is None and old["posted_at_method"] is None
+    assert any("not a snowflake" in w for w in old["warnings"])
+    telegram = add_appearance(app, str(clip_id), url="https://t.me/chan/7")
+    assert telegram["posted_at"] is None and telegram["warnings"] == []
+
+
+def test_cli_appearance_add_says_where_the_time_came_from(
+    tmp_path: Path, fixture_dir: Path
+) -> None:
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path / "data"), "--analyst", "tester"]
+    runner.invoke(cli, [*base, "case", "new", "C"])
+    runner.invoke(cli, [*base, "import", "--no-analyse", str(fixture_dir / "cut.mp4")])
+    url = f"https://www.tiktok.com/@scout2015/video/{TIKTOK}"
+    result = runner.invoke(cli, [*base, "appearance", "add", "1", "--url", url])
+    assert result.exit_code == 0, result.output
+    assert "2019-07-27T13:32:33+00:00" in result.stdout
+    assert "post id (TikTok video id)" in result.stdout and "second" in result.stdout
+    result = runner.invoke(cli, [*base, "appearance", "add", "1", "--url",
+                                 "https://x.com/a/status/673581573409775617",
+                                 "--posted-at", "2015-12-07"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.stderr and "disagrees" in result.stderr
+    assert "2015-12-06T19:15:36.298000+00:00" in result.stdout  # what the id says
+    shown = json.loads(runner.invoke(cli, [*base, "provenance", "1", "--json"]).stdout)
+    stored = {e["url"]: e for e in shown["appearances"]}
+    assert stored["https://x.com/a/status/673581573409775617"]["warnings"]
+    log = json.loads(runner.invoke(cli, [*base, "log", "--json"]).stdout)
+    added = [e for e in log if e["action"] == "appearance.add"]
+    assert added[0]["details"]["posted_at_method"] == "post id (TikTok video id)"

@@ -31,6 +31,7 @@ from verifier.services.context import App
 from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
 from verifier.sources import AppearanceRecord, CollectionRecord
+from verifier.sources.post_ids import IdTime, IdTimeRefused, compare_times, time_from_url
 
 PRECISION_SPAN = {
     "second": timedelta(seconds=1),
@@ -291,18 +292,43 @@ def _equal_or_null(column: Any, value: str | None) -> Any:
 def add_appearance(
     app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
-    caption: str | None = None,
+    caption: str | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """An appearance entered by hand (logged)."""
+    """An appearance entered by hand (logged), timed from its post id where the id says.
+
+    X, TikTok and Discord post addresses carry the posting time in the id.
+    Without ``posted_at`` that time is recorded, with its precision and the
+    method; with one, the id's time is kept beside it and a disagreement
+    beyond the coarser precision is stored (and returned) as a warning.
+    """
     if not url and not platform:
         raise VerifierError("an appearance needs at least --url or --platform")
     moment, precision = parse_posted_at(posted_at)
+    method = "manual" if moment is not None else None
+    text = posted_at
+    warnings: list[str] = []
+    found = time_from_url(url, now=now)
+    id_time = found if isinstance(found, IdTime) else None
+    if isinstance(found, IdTimeRefused):
+        warnings.append(f"{found.reason}: no time read from it")
+    if id_time is not None:
+        if moment is None:
+            moment, precision, method = id_time.when, id_time.precision, id_time.method
+            text = f"post id {id_time.post_id}"
+        else:
+            disagreement = compare_times(moment, precision, id_time, source="the time given")
+            if disagreement:
+                warnings.append(disagreement)
     with app.db.write() as session:
         clip = find_clip(session, clip_ref, case)
         rec = AppearanceRecord(
             platform=(platform or _platform_from_url(url) or "unknown").lower(),
             source="manual", url=url, channel=channel, posted_at=moment,
-            posted_at_text=posted_at, posted_at_precision=precision, caption=caption,
+            posted_at_text=text, posted_at_precision=precision, posted_at_method=method,
+            id_posted_at=id_time.when if id_time else None,
+            id_posted_at_precision=id_time.precision if id_time else None,
+            post_id=id_time.post_id if id_time else None,
+            caption=caption, warnings=tuple(warnings),
         )  # fmt: skip
         appearance = record_appearance(app, session, clip.case_id, clip.id, rec)
         if appearance is None:
