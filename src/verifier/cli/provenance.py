@@ -38,8 +38,25 @@ def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: st
                            posted_at=posted_at, channel=channel, caption=caption)  # fmt: skip
     if as_json:
         render.print_json(added)
-    else:
-        render.out.print(f"Appearance #{added['id']} recorded for clip #{added['clip']['id']}.")
+        return
+    render.out.print(f"Appearance #{added['id']} recorded for clip #{added['clip']['id']}.")
+    method = added.get("posted_at_method") or ""
+    if method.startswith("post id"):
+        render.out.print(
+            f"Posted at {added['posted_at']} (UTC, to the {added['posted_at_precision']}), "
+            f"read from the {method}.",
+            markup=False,
+            highlight=False,
+        )
+    elif added.get("id_posted_at"):
+        render.out.print(
+            f"The post id encodes {added['id_posted_at']} (UTC, to the "
+            f"{added['id_posted_at_precision']}).",
+            markup=False,
+            highlight=False,
+        )
+    for warning in added.get("warnings") or ():
+        render.err.print(f"warning: {warning}", markup=False, highlight=False)
 
 
 @appearance_group.command("edit")

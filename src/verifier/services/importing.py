@@ -6,9 +6,11 @@ the original is only ever read), one probe of the *copy* to make sure it is
 a clip or still we can handle, and the analysis, which reuses that probe.
 The stage touches no database. The writer step here then moves the copy to
 its content address and records the stored file, the case's clip and a
-custody event in one transaction, the sidecars' appearances, and the
-analysis in a second one (each complete on its own: a crash between them
-leaves an imported clip without analysis, which `verifier analyse` redoes).
+custody event in one transaction, the sidecars' appearances (and, after the
+batch, the channels and playlists yt-dlp described, linked to the posts of
+their folder), and the analysis in a second one (each complete on its own: a
+crash between them leaves an imported clip without analysis, which
+`verifier analyse` redoes).
 Matching then uses the hashes in memory. A failure at any step leaves
 nothing behind for that file and the batch goes on.
 """
@@ -35,8 +37,8 @@ from verifier.services.analysis import analyse_clip, record_analysis
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.matching import match_clip
-from verifier.services.provenance import attach_records
-from verifier.sources import AppearanceRecord, SidecarProblem
+from verifier.services.provenance import attach_records, record_collection
+from verifier.sources import AppearanceRecord, CollectionRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
 from verifier.sources.paths import link_escapes
 from verifier.sources.telegram import is_telegram_export, not_evidence, read_telegram_export
@@ -94,6 +96,7 @@ class ImportReport:
     items: list[ImportItem] = field(default_factory=list)
     cancelled: bool = False
     unavailable_posts: int = 0  # posts recorded without their (not downloaded) media
+    collections: int = 0  # channels and playlists newly recorded from yt-dlp sidecars
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -107,6 +110,7 @@ class ImportReport:
             "case": self.case,
             "cancelled": self.cancelled,
             "unavailable_posts": self.unavailable_posts,
+            "collections": self.collections,
             "summary": {
                 status: self.count(status)
                 for status in ("imported", "already-present", "failed", "skipped")
@@ -127,15 +131,22 @@ def _is_ancillary(path: Path) -> bool:
 
 @dataclass
 class Sidecars:
-    """Appearances read from the sidecars of an import, by the media file they describe."""
+    """Appearances read from the sidecars of an import, by the media file they describe.
+
+    ``collections`` are the channels and playlists yt-dlp described (recorded
+    after the posts, so that the posts of their folder can be linked to them).
+    """
 
     by_media: dict[Path, list[AppearanceRecord]] = field(default_factory=dict)
     without_media: list[AppearanceRecord] = field(default_factory=list)
     problems: list[SidecarProblem] = field(default_factory=list)
+    collections: list[CollectionRecord] = field(default_factory=list)
 
-    def add(self, item: AppearanceRecord | SidecarProblem) -> None:
+    def add(self, item: AppearanceRecord | CollectionRecord | SidecarProblem) -> None:
         if isinstance(item, SidecarProblem):
             self.problems.append(item)
+        elif isinstance(item, CollectionRecord):
+            self.collections.append(item)
         elif item.media_path is not None and item.media_available:
             self.by_media.setdefault(item.media_path.resolve(), []).append(item)
         else:
@@ -187,6 +198,8 @@ class Scan:
                 if reason is not None:
                     return reason
                 break
+        if any(path == c.sidecar_path for c in self.sidecars.collections):
+            return "channel or playlist record (sidecar)"
         return "not a media file (sidecar)" if _is_ancillary(path) else None
 
 
@@ -350,6 +363,11 @@ def import_paths(
     if sidecars.without_media and not report.cancelled:
         # Posts whose media was not downloaded still happened: keep them.
         report.unavailable_posts = attach_records(app, case, None, sidecars.without_media)
+    if not report.cancelled:
+        # Last, so that every post of the collection's folder is there to be linked.
+        for collection in sidecars.collections:
+            if record_collection(app, case, collection).created:
+                report.collections += 1
     emit(len(candidates), "done")
     return report
 

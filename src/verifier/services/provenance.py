@@ -12,15 +12,17 @@ time kept honest: a date-only entry is a whole day, not midnight.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Appearance, Clip
+from verifier.db.models import Appearance, Clip, SourceCollection
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import AppearanceId, CaseId, ClipId
@@ -28,7 +30,8 @@ from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
-from verifier.sources import AppearanceRecord
+from verifier.sources import AppearanceRecord, CollectionRecord
+from verifier.sources.post_ids import IdTime, IdTimeRefused, compare_times, time_from_url
 
 PRECISION_SPAN = {
     "second": timedelta(seconds=1),
@@ -186,21 +189,146 @@ def attach_records(
     return added
 
 
+@dataclass
+class CollectionResult:
+    """What :func:`record_collection` did: the row, whether it is new, posts linked."""
+
+    collection_id: int
+    created: bool
+    linked: list[int] = field(default_factory=list)
+
+
+def collection_json(c: SourceCollection) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "kind": c.kind,
+        "platform": c.platform,
+        "external_id": c.external_id,
+        "title": c.title,
+        "url": c.url,
+        "uploader": c.uploader,
+        "uploader_id": c.uploader_id,
+        "uploader_url": c.uploader_url,
+        "sidecar": c.sidecar_path,
+    }
+
+
+def record_collection(app: App, case: CaseRecord, rec: CollectionRecord) -> CollectionResult:
+    """Record a channel or playlist of the case and link the posts downloaded with it.
+
+    The posts linked are the case's yt-dlp appearances whose ``.info.json``
+    lies in the same folder as the collection's and that belong to no
+    collection yet: yt-dlp writes a channel's or playlist's file beside its
+    videos' files. The same collection (kind, platform, id and address) is
+    recorded once per case; importing the folder again only links posts that
+    are new. One transaction, with a ``collection.add`` custody event (or
+    ``collection.link`` when only new posts were linked).
+    """
+    folder = None if rec.sidecar_path is None else Path(os.path.abspath(rec.sidecar_path)).parent
+    with app.db.write() as session:
+        row = session.scalar(
+            select(SourceCollection)
+            .where(
+                SourceCollection.case_id == case.id,
+                SourceCollection.kind == rec.kind,
+                _equal_or_null(SourceCollection.platform, rec.platform),
+                _equal_or_null(SourceCollection.external_id, rec.id),
+                _equal_or_null(SourceCollection.url, rec.url),
+            )
+            .limit(1)
+        )
+        created = row is None
+        if row is None:
+            row = SourceCollection(
+                case_id=case.id,
+                kind=rec.kind,
+                platform=rec.platform,
+                external_id=rec.id,
+                title=rec.title,
+                url=rec.url,
+                uploader=rec.uploader,
+                uploader_id=rec.uploader_id,
+                uploader_url=rec.uploader_url,
+                sidecar_path=str(rec.sidecar_path) if rec.sidecar_path else None,
+                raw_sidecar=_json_safe(rec.raw),
+                created_by=app.analyst,
+            )
+            session.add(row)
+            session.flush()
+        linked: list[int] = []
+        if folder is not None:
+            candidates = session.scalars(
+                select(Appearance).where(
+                    Appearance.case_id == case.id,
+                    Appearance.source == "sidecar",
+                    Appearance.collection_id.is_(None),
+                )
+            )
+            for appearance in candidates:
+                sidecar = (appearance.raw_sidecar or {}).get("_sidecar") or ""
+                if (
+                    sidecar.endswith(".info.json")
+                    and Path(os.path.abspath(sidecar)).parent == folder
+                ):
+                    appearance.collection_id = row.id
+                    linked.append(appearance.id)
+        if created or linked:
+            custody.record(
+                session,
+                actor=app.analyst,
+                action="collection.add" if created else "collection.link",
+                target_type="collection",
+                target_id=row.id,
+                case_id=case.id,
+                details={**collection_json(row), "appearances": linked},
+            )
+        return CollectionResult(row.id, created, linked)
+
+
+def _equal_or_null(column: Any, value: str | None) -> Any:
+    return column.is_(None) if value is None else column == value
+
+
 def add_appearance(
     app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
-    caption: str | None = None,
+    caption: str | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """An appearance entered by hand (logged)."""
+    """An appearance entered by hand (logged), timed from its post id where the id says.
+
+    X, TikTok and Discord post addresses carry the posting time in the id.
+    Without ``posted_at`` that time is recorded, with its precision and the
+    method; with one, the id's time is kept beside it and a disagreement
+    beyond the coarser precision is stored (and returned) as a warning.
+    """
     if not url and not platform:
         raise VerifierError("an appearance needs at least --url or --platform")
     moment, precision = parse_posted_at(posted_at)
+    method = "manual" if moment is not None else None
+    text = posted_at
+    warnings: list[str] = []
+    found = time_from_url(url, now=now)
+    id_time = found if isinstance(found, IdTime) else None
+    if isinstance(found, IdTimeRefused):
+        warnings.append(f"{found.reason}: no time read from it")
+    if id_time is not None:
+        if moment is None:
+            moment, precision, method = id_time.when, id_time.precision, id_time.method
+            text = f"post id {id_time.post_id}"
+        else:
+            disagreement = compare_times(moment, precision, id_time, source="the time given")
+            if disagreement:
+                warnings.append(disagreement)
     with app.db.write() as session:
         clip = find_clip(session, clip_ref, case)
         rec = AppearanceRecord(
             platform=(platform or _platform_from_url(url) or "unknown").lower(),
             source="manual", url=url, channel=channel, posted_at=moment,
-            posted_at_text=posted_at, posted_at_precision=precision, caption=caption,
+            posted_at_text=text, posted_at_precision=precision, posted_at_method=method,
+            id_posted_at=id_time.when if id_time else None,
+            id_posted_at_precision=id_time.precision if id_time else None,
+            post_id=id_time.post_id if id_time else None,
+            caption=caption, warnings=tuple(warnings),
         )  # fmt: skip
         appearance = record_appearance(app, session, clip.case_id, clip.id, rec)
         if appearance is None:

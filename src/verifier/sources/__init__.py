@@ -2,7 +2,8 @@
 
 Each reader turns one kind of sidecar (a yt-dlp ``.info.json``, a Telegram
 Desktop export, a hand-made manifest) into :class:`AppearanceRecord` values
-or :class:`SidecarProblem` values; the import service attaches the records
+(a yt-dlp channel or playlist file into a :class:`CollectionRecord`) or
+:class:`SidecarProblem` values; the import service attaches the records
 to clips. Readers never read or copy anything outside the folder they were
 given, and never raise on bad content: a problem is reported for that
 sidecar or message and the rest is read.
@@ -57,6 +58,30 @@ class AppearanceRecord:
     sidecar_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    """A channel or playlist a downloader described, not a post.
+
+    yt-dlp writes one ``.info.json`` with ``_type`` "playlist" (or
+    "multi_video") for the channel or playlist it was asked to download,
+    beside the videos' own. Its id, address and name are provenance for every
+    video downloaded with it, so it is recorded, never reported as a failure.
+    ``kind`` is "channel" when the list is an account's uploads, else
+    "playlist".
+    """
+
+    kind: Literal["channel", "playlist"]
+    platform: str
+    id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    uploader: str | None = None
+    uploader_id: str | None = None
+    uploader_url: str | None = None
+    sidecar_path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

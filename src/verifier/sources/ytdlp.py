@@ -35,14 +35,29 @@ import time
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from verifier.sources import AppearanceRecord, SidecarProblem, TimePrecision
+from verifier.sources import AppearanceRecord, CollectionRecord, SidecarProblem, TimePrecision
 from verifier.sources.paths import lies_inside
+from verifier.sources.post_ids import (
+    IdTime,
+    IdTimeRefused,
+    compare_times,
+    time_from_post_id,
+    time_from_url,
+)
 
-__all__ = ["DROPPED_KEYS", "media_for", "read_ytdlp_sidecar", "sidecar_for"]
+__all__ = [
+    "DROPPED_KEYS",
+    "media_for",
+    "platform_for_extractor",
+    "read_ytdlp_sidecar",
+    "sidecar_for",
+]
 
 SIDECAR_SUFFIX = ".info.json"
+CollectionKind = Literal["channel", "playlist"]
 
 #: Keys that can run to megabytes (format lists, captions, comments) and say
 #: nothing about where or when the clip was posted; kept out of ``raw`` so the
@@ -58,34 +73,81 @@ DROPPED_KEYS = (
     "comments",
 )
 
-# yt-dlp extractor_key -> platform name used across Verifier. Keys are
-# matched exactly first, then by prefix, because one site has several
-# extractors ("YoutubeTab", "TwitterBroadcast", "TelegramEmbed",
-# "InstagramStory", "FacebookReel", ...).
-_PLATFORM_EXACT = {
+# yt-dlp extractor_key (or extractor) -> platform name used across Verifier: the
+# one table. A key is matched exactly first, then by prefix, because one site
+# has many extractors ("YoutubeTab", "TwitterBroadcast", "TwitchClips",
+# "TelegramEmbed", "InstagramStory", "FacebookReel", ...); the ``extractor``
+# form ("youtube:tab", "twitch:stream", "twitter:spaces") is matched by the
+# part before its first colon.
+PLATFORM_EXACT = {
     "youtube": "youtube",
     "twitter": "x",
+    "x": "x",
     "tiktok": "tiktok",
+    "vmtiktok": "tiktok",
     "telegram": "telegram",
     "telegramembed": "telegram",
     "instagram": "instagram",
     "facebook": "facebook",
+    "fb": "facebook",
     "vk": "vk",
     "vkuservideos": "vk",
     "vkwall": "vk",
+    "twitch": "twitch",
     "rumble": "rumble",
     "odysee": "odysee",
+    "lbry": "odysee",
+    "reddit": "reddit",
+    "vimeo": "vimeo",
+    "dailymotion": "dailymotion",
+    "bitchute": "bitchute",
+    "rutube": "rutube",
+    "odnoklassniki": "ok",
+    "kick": "kick",
+    "kickvod": "kick",
+    "kickclips": "kick",
+    "streamable": "streamable",
+    "bilibili": "bilibili",
+    "douyin": "douyin",
 }
-_PLATFORM_PREFIX = (
+PLATFORM_PREFIX = (
     ("youtube", "youtube"),
     ("twitter", "x"),
     ("tiktok", "tiktok"),
     ("telegram", "telegram"),
     ("instagram", "instagram"),
     ("facebook", "facebook"),
+    ("twitch", "twitch"),
     ("rumble", "rumble"),
     ("odysee", "odysee"),
+    ("reddit", "reddit"),
+    ("vimeo", "vimeo"),
+    ("dailymotion", "dailymotion"),
+    ("bitchute", "bitchute"),
+    ("rutube", "rutube"),
+    ("bilibili", "bilibili"),
 )
+
+
+def platform_for_extractor(name: str) -> str:
+    """Verifier's platform name for a yt-dlp extractor key or extractor name.
+
+    ``TwitchClips``, ``twitchvod`` and ``twitch:stream`` are all "twitch";
+    ``YoutubeTab`` and ``youtube:tab`` "youtube"; ``TwitterBroadcast`` and
+    ``twitter:spaces`` "x". An extractor the table does not know keeps its
+    own lower-case name ("generic"), which is honest rather than a guess.
+    """
+    key = name.strip().lower()
+    if key in PLATFORM_EXACT:
+        return PLATFORM_EXACT[key]
+    head = key.split(":", 1)[0]
+    if head in PLATFORM_EXACT:
+        return PLATFORM_EXACT[head]
+    for prefix, platform in PLATFORM_PREFIX:
+        if head.startswith(prefix):
+            return platform
+    return head or key
+
 
 # Siblings that share the base name but are not the media: subtitles,
 # descriptions, thumbnails, partial downloads, yt-dlp's own bookkeeping.
@@ -170,18 +232,21 @@ def media_for(sidecar: Path) -> Path | None:
 
 
 def read_ytdlp_sidecar(
-    path: Path, *, max_bytes: int = 50 * 2**20
-) -> AppearanceRecord | SidecarProblem:
-    """Read one yt-dlp ``.info.json``; a problem instead of raising on bad content."""
+    path: Path, *, max_bytes: int = 50 * 2**20, now: datetime | None = None
+) -> AppearanceRecord | CollectionRecord | SidecarProblem:
+    """Read one yt-dlp ``.info.json``; a problem instead of raising on bad content.
+
+    A video's sidecar gives an :class:`AppearanceRecord`; a channel's or
+    playlist's (``_type`` "playlist" or "multi_video") a
+    :class:`CollectionRecord`. ``now`` is the clock post-id times are checked
+    against (a time in the future is refused).
+    """
     loaded = _load_json_object(path, max_bytes)
     if isinstance(loaded, SidecarProblem):
         return loaded
     info = loaded
-    kind = info.get("_type")
-    if kind in ("playlist", "multi_video"):
-        return SidecarProblem(
-            path, f"playlist-level metadata (_type {kind!r}), not one video: skipped"
-        )
+    if info.get("_type") in ("playlist", "multi_video"):
+        return _collection(info, path)
 
     warnings: list[str] = []
     platform = _platform(info, warnings)
@@ -190,7 +255,7 @@ def read_ytdlp_sidecar(
     if url is None:
         warnings.append("no webpage_url or original_url: the post address is unknown")
 
-    posted_at, posted_text, precision = _posted_at(info, warnings)
+    posted_at, posted_text, precision, method = _posted_at(info, warnings)
 
     collected_at = None
     epoch = info.get("epoch")
@@ -213,6 +278,16 @@ def read_ytdlp_sidecar(
         warnings.append(f"id has type {type(post_id).__name__}, expected text: ignored")
         post_id = None
 
+    id_time = _id_time(platform, url, post_id, warnings, now)
+    if id_time is not None:
+        if posted_at is None:
+            posted_at, precision, method = id_time.when, id_time.precision, id_time.method
+            posted_text = f"post id {id_time.post_id}"
+        else:
+            disagreement = compare_times(posted_at, precision, id_time, source=method or "")
+            if disagreement:
+                warnings.append(disagreement)
+
     raw = {k: v for k, v in info.items() if k not in DROPPED_KEYS}
     dropped = [k for k in DROPPED_KEYS if k in info]
     if dropped:
@@ -230,6 +305,9 @@ def read_ytdlp_sidecar(
         posted_at=posted_at,
         posted_at_text=posted_text,
         posted_at_precision=precision,
+        posted_at_method=method,
+        id_posted_at=id_time.when if id_time else None,
+        id_posted_at_precision=id_time.precision if id_time else None,
         collected_at=collected_at,
         caption=caption,
         media_path=media,
@@ -337,15 +415,7 @@ def _platform(info: dict[str, Any], warnings: list[str]) -> str:
     for key in ("extractor_key", "extractor"):
         value = info.get(key)
         if isinstance(value, str) and value.strip():
-            name = value.strip().lower()
-            if key == "extractor":  # "telegram:embed", "youtube:tab"
-                name = name.split(":", 1)[0]
-            if name in _PLATFORM_EXACT:
-                return _PLATFORM_EXACT[name]
-            for prefix, platform in _PLATFORM_PREFIX:
-                if name.startswith(prefix):
-                    return platform
-            return name
+            return platform_for_extractor(value)
     warnings.append("no extractor_key or extractor: platform unknown")
     return "unknown"
 
@@ -373,8 +443,8 @@ def _upload_date(value: Any) -> date | None:
 
 def _posted_at(
     info: dict[str, Any], warnings: list[str]
-) -> tuple[datetime | None, str | None, TimePrecision]:
-    """Posting time, its literal source text, and an honest precision."""
+) -> tuple[datetime | None, str | None, TimePrecision, str | None]:
+    """Posting time, its literal source text, an honest precision and the field used."""
     day = None
     raw_date = info.get("upload_date")
     if raw_date is not None:
@@ -399,9 +469,103 @@ def _posted_at(
             warnings.append(
                 f"upload_date {raw_date} disagrees with {key}'s UTC date {when.date().isoformat()}"
             )
-        return when, f"{key} {value}", "second"
+        return when, f"{key} {value}", "second", key
 
     if day is not None:
         when = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return when, f"upload_date {raw_date}", "date"
-    return None, None, "unknown"
+        return when, f"upload_date {raw_date}", "date", "upload_date"
+    return None, None, "unknown", None
+
+
+def _id_time(
+    platform: str,
+    url: str | None,
+    post_id: str | None,
+    warnings: list[str],
+    now: datetime | None,
+) -> IdTime | None:
+    """The time the post's id encodes, read from the post address first.
+
+    The address names the post itself (an X status id), while yt-dlp's ``id``
+    can be the id of one video inside it, made earlier; so the address wins
+    and ``id`` is used only when the address names no post.
+    """
+    found = time_from_url(url, now=now)
+    if found is None:
+        found = time_from_post_id(platform, post_id, now=now)
+    if isinstance(found, IdTimeRefused):
+        warnings.append(f"{found.reason}: no time read from it")
+        return None
+    return found
+
+
+# -- channels and playlists ----------------------------------------------------
+
+# Address paths of an account's own page: YouTube /@name, /channel/UC..., /c/, /user/;
+# TikTok /@name; X /<name>/media; Twitch /<name>/videos or /clips.
+_CHANNEL_PATH = re.compile(r"^/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+)(?:/|$)")
+
+
+def _collection(info: dict[str, Any], path: Path) -> CollectionRecord:
+    """A channel or playlist ``.info.json``: where a folder of posts came from."""
+    warnings: list[str] = []
+    platform = _platform(info, warnings)
+    ident = info.get("id")
+    if isinstance(ident, int) and not isinstance(ident, bool):
+        ident = str(ident)
+    elif not isinstance(ident, str):
+        if ident is not None:
+            warnings.append(f"id has type {type(ident).__name__}, expected text: ignored")
+        ident = None
+    url = _text(info, "webpage_url", warnings) or _text(info, "original_url", warnings)
+    uploader_id = _text(info, "channel_id", warnings) or _text(info, "uploader_id", warnings)
+    raw = {k: v for k, v in info.items() if k not in DROPPED_KEYS and k != "entries"}
+    dropped = [k for k in (*DROPPED_KEYS, "entries") if k in info]
+    if dropped:
+        raw["_dropped_keys"] = dropped
+    entries = info.get("entries")
+    if isinstance(entries, list):
+        # Which posts the list held when downloaded: ids only, the rest is bulk.
+        raw["_entry_ids"] = [
+            e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)
+        ]
+    if warnings:
+        raw["_warnings"] = warnings
+    return CollectionRecord(
+        kind=_collection_kind(info, ident, url),
+        platform=platform,
+        id=ident or None,
+        title=_text(info, "title", warnings),
+        url=url,
+        uploader=_text(info, "channel", warnings) or _text(info, "uploader", warnings),
+        uploader_id=uploader_id,
+        uploader_url=_text(info, "channel_url", warnings) or _text(info, "uploader_url", warnings),
+        sidecar_path=path,
+        raw=raw,
+    )
+
+
+def _collection_kind(info: dict[str, Any], ident: str | None, url: str | None) -> CollectionKind:
+    """ "channel" for an account's uploads, "playlist" for anything else.
+
+    yt-dlp marks both ``_type: playlist``; a channel's list has the account's
+    own id (``channel_id``/``uploader_id``) as its id, an account page as its
+    address, or a user/channel extractor ("TikTokUser", "twitch:videos").
+    """
+    if info.get("_type") == "multi_video":
+        return "playlist"  # one post holding several videos
+    if ident and ident in (info.get("channel_id"), info.get("uploader_id")):
+        return "channel"
+    if url:
+        try:
+            path = urlsplit(url).path
+        except ValueError:
+            path = ""
+        if _CHANNEL_PATH.match(path) and "playlist" not in path:
+            return "channel"
+    key = info.get("extractor_key") or info.get("extractor") or ""
+    if isinstance(key, str) and any(
+        word in key.lower() for word in ("user", "channel", "profile", "videos")
+    ):
+        return "channel"
+    return "playlist"
