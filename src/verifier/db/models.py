@@ -55,6 +55,9 @@ class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -140,6 +143,9 @@ class Appearance(Base):
     __tablename__ = "appearances"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"), index=True)
     # A post whose media was not downloaded still belongs to a case.
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -253,6 +259,9 @@ class Geolocation(Base):
     __tablename__ = "geolocations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
@@ -273,6 +282,9 @@ class Chronolocation(Base):
     __tablename__ = "chronolocations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     earliest: Mapped[datetime | None] = mapped_column()
     latest: Mapped[datetime | None] = mapped_column()
@@ -291,6 +303,9 @@ class ClipLink(Base):
     __table_args__ = (Index("ix_clip_links_pair", "clip_a_id", "clip_b_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clip_a_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
     clip_b_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
     relation: Mapped[str] = mapped_column(String(32))
@@ -311,6 +326,9 @@ class Annotation(Base):
     __tablename__ = "annotations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     frame_index: Mapped[int] = mapped_column(Integer)
     pts: Mapped[int | None] = mapped_column(BigInteger)
@@ -324,6 +342,15 @@ class Annotation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class AppMeta(Base):
+    """Facts about this database itself, such as the identity of its evidence store."""
+
+    __tablename__ = "app_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class CustodyEvent(Base):
