@@ -35,7 +35,7 @@ from verifier.services.analysis import analyse_clip, record_analysis
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.matching import match_clip
-from verifier.services.provenance import attach_records
+from verifier.services.provenance import attach_records, post_warnings
 from verifier.sources import AppearanceRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
 from verifier.sources.paths import link_escapes
@@ -83,6 +83,8 @@ class ImportItem:
     analysis_status: str | None = None
     matches: int | None = None  # relations found to other clips of the library
     appearances: int = 0  # appearances recorded from sidecars
+    # What the sidecar readers said about the posts recorded for this file.
+    post_warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -316,6 +318,8 @@ def import_paths(
             records = sidecars.by_media.get(path.resolve(), [])
             if records:
                 item.appearances = attach_records(app, case, item.clip_id, records)
+                if item.appearances:
+                    item.post_warnings = post_warnings(records)
         # A new clip of the case: record its analysis and match it (a cancel stops here).
         if (
             analyse
