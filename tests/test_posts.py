@@ -202,6 +202,10 @@ def test_where_who_method_and_disagreement_wherever_a_post_is_shown(
         assert post_facts(second).notes == ()
         assert post_facts(second).when.endswith("(millisecond, from the post id (X snowflake))")
         assert post_facts(second).who == "not recorded"
+        # Without a time nothing is said about precision or method, but what the source said is.
+        assert post_facts({"posted_at": None, "posted_at_precision": "unknown"}).when == "unknown"
+        unread = {"posted_at": None, "posted_at_text": "yesterday"}
+        assert post_facts(unread).when == "unknown (the source said 'yesterday')"
     finally:
         app.close()
 

@@ -440,13 +440,16 @@ def post_facts(entry: dict[str, Any]) -> PostFacts:
     the readers' warnings and a disagreement between the recorded time and
     the time the post id encodes.
     """
-    when = entry.get("posted_at") or "unknown"
-    how = [entry.get("posted_at_precision") or "unknown"]
-    if entry.get("posted_at_method"):
-        method = str(entry["posted_at_method"])
-        how.append(method if method.startswith("from ") else f"from {method}")
-    if entry.get("posted_at") is None and entry.get("posted_at_text"):
-        how.append(f"source said {entry['posted_at_text']!r}")
+    if entry.get("posted_at"):
+        how = [entry.get("posted_at_precision") or "unknown"]
+        if entry.get("posted_at_method"):
+            method = str(entry["posted_at_method"])
+            how.append(method if method.startswith("from ") else f"from {method}")
+        when = f"{entry['posted_at']} ({', '.join(how)})"
+    elif entry.get("posted_at_text"):
+        when = f"unknown (the source said {entry['posted_at_text']!r})"
+    else:
+        when = "unknown"
     where = entry.get("channel") or entry.get("channel_id") or "unknown"
     if entry.get("chat_type"):
         where += f" ({str(entry['chat_type']).replace('_', ' ')})"
@@ -456,7 +459,7 @@ def post_facts(entry: dict[str, Any]) -> PostFacts:
     notes = [str(w) for w in entry.get("warnings") or ()]
     if entry.get("time_disagreement"):
         notes.append(str(entry["time_disagreement"]))
-    return PostFacts(f"{when} ({', '.join(how)})", where, who, tuple(notes))
+    return PostFacts(when, where, who, tuple(notes))
 
 
 def time_disagreement(a: Appearance) -> str | None:
