@@ -29,6 +29,7 @@ from verifier.services.context import App
 from verifier.services.provenance import list_posts, post_facts
 
 NOT_DOWNLOADED = "media not downloaded"
+MAX_COLUMN = 340  # pixels: every fact stays in view without scrolling sideways
 
 
 def post_row(post: dict[str, Any]) -> list[str]:
@@ -42,15 +43,15 @@ def post_row(post: dict[str, Any]) -> list[str]:
         facts.where,
         facts.who,
         f"#{clip['id']} {clip['name']}" if clip else NOT_DOWNLOADED,
-        post.get("url") or "",
         "; ".join(facts.notes),
+        post.get("url") or "",
     ]
 
 
 class PostsDialog(QDialog):
     """Every post recorded in one case, earliest first; optionally only those to fetch."""
 
-    HEADERS = ("Post", "Posted (UTC)", "Platform", "Where", "Who", "Clip", "Address", "Warnings")
+    HEADERS = ("Post", "Posted (UTC)", "Platform", "Where", "Who", "Clip", "Warnings", "Address")
 
     def __init__(self, parent: QWidget | None, app: App, runner: TaskRunner, case_id: int) -> None:
         super().__init__(parent)
@@ -78,7 +79,7 @@ class PostsDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(1100, 420)
+        self.resize(1400, 420)
         self.reload()
 
     def reload(self) -> None:
@@ -110,6 +111,8 @@ class PostsDialog(QDialog):
                 cell.setToolTip(text)
                 self.table.setItem(r, c, cell)
         self.table.resizeColumnsToContents()
+        for column in range(self.table.columnCount()):  # long warnings: the tooltip has all
+            self.table.setColumnWidth(column, min(self.table.columnWidth(column), MAX_COLUMN))
         self.table.horizontalHeader().setStretchLastSection(True)
         missing = sum(1 for post in posts if post.get("clip") is None)
         if unavailable:
