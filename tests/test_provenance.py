@@ -19,6 +19,7 @@ from verifier.services.provenance import (
     add_appearance,
     delete_appearance,
     edit_appearance,
+    list_posts,
     parse_posted_at,
     provenance_for_clip,
     unavailable_posts,
@@ -170,3 +171,24 @@ def test_cli_appearance_commands_and_custody(tmp_path: Path, fixture_dir: Path) 
     result = runner.invoke(cli, [*base, "appearance", "add", "1", "--url", "https://x.com/a/1",
                                  "--posted-at", "yesterday"])  # fmt: skip
     assert result.exit_code == 1 and "cannot read the posting time" in result.stderr
+
+
+def test_provenance_across_cases_lists_each_post_once(app: App, collection: Path) -> None:
+    """The same download imported into two cases: one post, recorded in both, no rival."""
+    first = cases.create_case(app, "First")
+    second = cases.create_case(app, "Second")
+    folder = collection / "yt-dlp"
+    [item] = [i for i in import_paths(app, [folder], first).items if i.status == "imported"]
+    [other] = [i for i in import_paths(app, [folder], second).items if i.status == "imported"]
+    assert item.clip_id is not None and other.clip_id is not None
+    timeline = provenance_for_clip(app, str(item.clip_id), first)
+    assert {c["id"] for c in timeline.clips} == {item.clip_id, other.clip_id}
+    [entry] = timeline.entries
+    assert entry["url"] == "https://www.youtube.com/watch?v=abc123"
+    assert entry["first_seen"] is True and "first_seen_note" not in entry
+    recorded = {(r["case"]["name"], r["clip"]["id"]) for r in entry["recorded_in"]}
+    assert recorded == {("First", item.clip_id), ("Second", other.clip_id)}
+    assert entry["case"]["name"] in {"First", "Second"}
+    assert [p["id"] for p in list_posts(app, second)] == [
+        r["appearance_id"] for r in entry["recorded_in"] if r["case"]["name"] == "Second"
+    ]

@@ -82,8 +82,18 @@ def print_import_report(report: Any) -> None:
             render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
         for warning in item.warnings:
             render.err.print(f"warning: {item.path}: {warning}", markup=False, highlight=False)
+        for warning in getattr(item, "post_warnings", ()):
+            render.err.print(f"post warning: {item.path}: {warning}", markup=False, highlight=False)
     render.out.print(
         f"{report.count('imported')} imported, {report.count('already-present')} already present, "
         f"{report.count('failed')} failed, {report.count('skipped')} skipped"
         + (" (cancelled)" if report.cancelled else "")
     )
+    posts = report.unavailable_posts
+    if posts:
+        render.out.print(
+            f"{posts} post{'s' if posts != 1 else ''} recorded whose media was not downloaded: "
+            "see `verifier posts --unavailable`",
+            markup=False,
+            highlight=False,
+        )

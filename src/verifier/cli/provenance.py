@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from verifier.cli import render
@@ -104,7 +106,7 @@ def provenance_cmd(cli_ctx: CliContext, clip: str | None, cluster: int | None,
                    case_name: str | None, as_json: bool) -> None:  # fmt: skip
     """Every appearance of CLIP and of the clips matched to it, earliest first."""
     from verifier.services.matching import clusters
-    from verifier.services.provenance import provenance_for_clip, timeline
+    from verifier.services.provenance import post_facts, provenance_for_clip, timeline
 
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name else None
@@ -121,26 +123,95 @@ def provenance_cmd(cli_ctx: CliContext, clip: str | None, cluster: int | None,
     if as_json:
         render.print_json(result.to_json())
         return
-    names = ", ".join(f"#{c['id']} {c['name']}" for c in result.clips)
+    names = ", ".join(f"#{c['id']} {c['name']} (case {c['case']})" for c in result.clips)
     rows = []
     for e in result.entries:
         marker = "FIRST SEEN" if e.get("first_seen") else ""
+        places = e.get("recorded_in") or [{"clip": e["clip"], "case": e["case"]}]
+        clip_text = ", ".join(f"#{p['clip']['id']}" for p in places if p.get("clip"))
+        case_text = ", ".join(dict.fromkeys(str(p["case"]["name"]) for p in places))
+        facts = post_facts(e)
         rows.append([marker, e["posted_at"] or "unknown", e["posted_at_precision"],
-                     e["platform"], e["channel"], e["url"], f"#{e['clip']['id']}",
+                     e["platform"], facts.where, facts.who, e["url"], clip_text, case_text,
                      e["source"]])  # fmt: skip
     render.out.print(render.table(f"Provenance of {names}",
-                                  ["", "posted at (UTC)", "precision", "platform", "channel",
-                                   "address", "clip", "source"], rows))  # fmt: skip
+                                  ["", "posted at (UTC)", "precision", "platform", "where", "who",
+                                   "address", "clip", "case", "source"], rows))  # fmt: skip
     for e in result.entries:
-        if e.get("first_seen_note"):
-            render.out.print(f"note: {e['first_seen_note']}", markup=False, highlight=False)
-        if e.get("forwarded_from"):
-            original = e.get("forwarded_original_at") or "time unknown"
-            render.out.print(
-                f"note: #{e['id']} was forwarded from {e['forwarded_from']} (original post: "
-                f"{original}); that post may be earlier",
-                markup=False,
-                highlight=False,
-            )
+        for line in provenance_notes(e):
+            render.out.print(f"note: #{e['id']} {line}", markup=False, highlight=False)
     if not result.entries:
         render.out.print("No appearances recorded.")
+
+
+def provenance_notes(e: dict[str, Any]) -> list[str]:
+    """What a reader of one timeline entry must not miss: doubts, warnings, other records."""
+    from verifier.services.provenance import post_facts
+
+    facts = post_facts(e)
+    lines = []
+    if e.get("first_seen_note"):
+        lines.append(e["first_seen_note"])
+    if e.get("posted_at_method"):
+        lines.append(f"posted at {facts.when}")
+    lines.extend(f"warning: {note}" for note in facts.notes)
+    if e.get("forwarded_from"):
+        original = e.get("forwarded_original_at") or "time unknown"
+        lines.append(
+            f"was forwarded from {e['forwarded_from']} (original post: {original}); "
+            "that post may be earlier"
+        )
+    places = e.get("recorded_in") or []
+    if len(places) > 1:
+        lines.append(
+            "the same post is recorded in "
+            + "; ".join(
+                f"case {p['case']['name']} (appearance #{p['appearance_id']}"
+                + (f", clip #{p['clip']['id']} {p['clip']['name']})" if p.get("clip") else ")")
+                for p in places
+            )
+        )
+    if e.get("record_note"):
+        lines.append(e["record_note"])
+    return lines
+
+
+@cli.command("posts")
+@click.option(
+    "--unavailable", is_flag=True, help="Only posts whose media was not downloaded (to fetch)."
+)
+@case_option
+@json_option
+@pass_cli
+def posts_cmd(cli_ctx: CliContext, unavailable: bool, case_name: str | None,
+              as_json: bool) -> None:  # fmt: skip
+    """Every post recorded in the case, earliest first, with its clip or none."""
+    from verifier.services.provenance import list_posts, post_facts
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name)
+    posts = list_posts(app, case, unavailable=unavailable)
+    if as_json:
+        render.print_json(posts)
+        return
+    what = "Posts whose media was not downloaded" if unavailable else "Posts"
+    if not posts:
+        render.out.print(f"{what}: none recorded in case {case.name!r}.")
+        return
+    render.out.print(f"{what} in case {case.name!r} ({len(posts)}), earliest first",
+                     markup=False, highlight=False)  # fmt: skip
+    for post in posts:
+        facts = post_facts(post)
+        clip = post["clip"]
+        lines = [
+            ("clip", f"#{clip['id']} {clip['name']}" if clip else "media not downloaded"),
+            ("posted at", facts.when),
+            ("platform", post["platform"]),
+            ("address", post["url"] or "none recorded"),
+            ("where", facts.where),
+            ("who", facts.who),
+            *(("warning", note) for note in facts.notes),
+        ]
+        render.out.print(f"\npost #{post['id']}", markup=False, highlight=False)
+        for label, value in lines:
+            render.out.print(f"  {label:<10} {value}", markup=False, highlight=False)

@@ -34,6 +34,8 @@ def annotation_lines(annotations: list[dict[str, Any]]) -> list[str]:
 
 
 def print_clip(data: dict[str, Any]) -> None:
+    from verifier.services.provenance import post_facts
+
     render.out.print(
         f"[bold]Clip #{data['id']}[/bold] {data['name']}  (case {data['case']})", highlight=False
     )
@@ -148,12 +150,17 @@ def print_clip(data: dict[str, Any]) -> None:
 
     _heading(f"Appearances ({len(data['appearances'])})")
     for a in data["appearances"]:
+        facts = post_facts(a)
         render.out.print(
-            f"  {a['posted_at'] or 'time unknown'}  {a['platform']}  "
-            f"{a['channel'] or ''}  {a['url']}",
+            f"  #{a['id']} {a['platform']}  {a['url'] or 'no address recorded'}",
             markup=False,
             highlight=False,
         )
+        _line("  posted at", facts.when)
+        _line("  where", facts.where)
+        _line("  who", facts.who)
+        for note in facts.notes:
+            _line("  warning", note)
 
     if data.get("annotations"):
         _heading(f"Annotations ({len(data['annotations'])})")

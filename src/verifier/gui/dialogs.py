@@ -114,13 +114,25 @@ class ImportSummaryDialog(QDialog):
         )
         if getattr(report, "cancelled", False):
             summary = "Cancelled. " + summary
+        posts = getattr(report, "unavailable_posts", 0)
+        if posts:
+            summary += (
+                f" {posts} post{'s' if posts != 1 else ''} recorded whose media was not "
+                "downloaded: see Case ▸ Posts…"
+            )
         self.summary = QLabel(summary, self)
         self.summary.setWordWrap(True)
-        problems = [i for i in items if i.status in ("failed", "skipped") or i.warnings]
+        problems = [
+            i
+            for i in items
+            if i.status in ("failed", "skipped") or i.warnings or getattr(i, "post_warnings", [])
+        ]
         self.table = QTableWidget(len(problems), 3, self)
         self.table.setHorizontalHeaderLabels(["File", "Result", "Reason"])
         for row, item in enumerate(problems):
-            reason = item.reason or "; ".join(item.warnings)
+            # The readers' warnings about the file's posts come after the file's own.
+            notes = [*item.warnings, *(f"post: {w}" for w in getattr(item, "post_warnings", []))]
+            reason = item.reason or "; ".join(notes)
             for column, text in enumerate((str(item.path), item.status, reason)):
                 cell = QTableWidgetItem(text)
                 cell.setToolTip(text)

@@ -154,6 +154,7 @@ class MainWindow(QMainWindow):
         )
         for action in (self.blur_action, self.grey_action, self.mute_action):
             action.setCheckable(True)
+        self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -487,6 +488,15 @@ class MainWindow(QMainWindow):
         window.destroyed.connect(lambda _o=None, w=window: self._forget(w))
         self.comparisons.append(window)
         window.show()
+
+    def show_posts(self) -> None:
+        """Every post of the case, including those whose media was not downloaded."""
+        from verifier.gui.posts import PostsDialog
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: posts belong to a case.")
+            return
+        self._present(PostsDialog(self, self.app, self.runner, self.case_id), modal=False)
 
     def _forget(self, window: QWidget) -> None:
         if window in self.comparisons:

@@ -25,6 +25,7 @@ from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.lookup import find_clip
 from verifier.services.matching import RELATIONS, list_matches
+from verifier.services.provenance import post_json
 
 #: Keyframe reasons that are edit points (a new shot starts there).
 EDIT_POINTS = frozenset({"cut", "fade"})
@@ -225,17 +226,10 @@ def describe_clip(app: App, ref: str | ClipId, case: CaseRecord | None = None) -
             }
             for k in clip.keyframes
         ]
+        # Every post with where, who, how its time is known and the readers' warnings.
         appearances = [
-            {
-                "id": a.id,
-                "platform": a.platform,
-                "url": a.url,
-                "channel": a.channel,
-                "posted_at": a.posted_at.isoformat() if a.posted_at else None,
-                "posted_at_precision": a.posted_at_precision,
-                "source": a.source,
-            }
-            for a in clip.appearances
+            post_json(a, clip, {clip.case_id: clip.case.name})
+            for a in sorted(clip.appearances, key=lambda a: a.id)
         ]
         row = _summaries(app, session, [clip])[0].to_json()
         row.update(

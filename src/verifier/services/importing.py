@@ -37,7 +37,7 @@ from verifier.services.analysis import analyse_clip, record_analysis
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
 from verifier.services.matching import match_clip
-from verifier.services.provenance import attach_records, record_collection
+from verifier.services.provenance import attach_records, post_warnings, record_collection
 from verifier.sources import AppearanceRecord, CollectionRecord, SidecarProblem
 from verifier.sources.manifest import MANIFEST_NAMES, read_manifest
 from verifier.sources.paths import link_escapes
@@ -85,6 +85,8 @@ class ImportItem:
     analysis_status: str | None = None
     matches: int | None = None  # relations found to other clips of the library
     appearances: int = 0  # appearances recorded from sidecars
+    # What the sidecar readers said about the posts recorded for this file.
+    post_warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -352,6 +354,8 @@ def import_paths(
             records = sidecars.by_media.get(path.resolve(), [])
             if records:
                 item.appearances = attach_records(app, case, item.clip_id, records)
+                if item.appearances:
+                    item.post_warnings = post_warnings(records)
         # A new clip of the case: record its analysis and match it (a cancel stops here).
         if (
             analyse

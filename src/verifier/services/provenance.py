@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from verifier.db.models import Appearance, Clip, SourceCollection
+from verifier.db.models import Appearance, Case, Clip, SourceCollection
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import AppearanceId, CaseId, ClipId
@@ -31,13 +31,17 @@ from verifier.services.context import App
 from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
 from verifier.sources import AppearanceRecord, CollectionRecord
-from verifier.sources.post_ids import IdTime, IdTimeRefused, compare_times, time_from_url
+from verifier.sources.post_ids import (
+    DISAGREEMENT_MARK,
+    PRECISION_SPAN,
+    IdTime,
+    IdTimeRefused,
+    compare_times,
+    time_from_url,
+)
 
-PRECISION_SPAN = {
-    "second": timedelta(seconds=1),
-    "minute": timedelta(minutes=1),
-    "date": timedelta(days=1),
-}
+# Finest first: the record of a post that knows its time best represents it.
+PRECISION_ORDER = ("millisecond", "second", "minute", "date")
 EDITABLE = ("platform", "url", "channel", "channel_id", "post_id", "posted_at", "caption",
             "forwarded_from")  # fmt: skip
 
@@ -289,6 +293,15 @@ def _equal_or_null(column: Any, value: str | None) -> Any:
     return column.is_(None) if value is None else column == value
 
 
+def post_warnings(records: Iterable[AppearanceRecord]) -> list[str]:
+    """The readers' warnings of some posts, each prefixed with the post it is about."""
+    lines = []
+    for rec in records:
+        label = rec.url or (f"{rec.platform} post {rec.post_id}" if rec.post_id else rec.platform)
+        lines.extend(f"{label}: {warning}" for warning in rec.warnings)
+    return lines
+
+
 def add_appearance(
     app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
@@ -404,15 +417,76 @@ def _bounds(a: Appearance) -> tuple[datetime, datetime] | None:
     return a.posted_at, a.posted_at + PRECISION_SPAN.get(a.posted_at_precision, timedelta(0))
 
 
+def _post_key(a: Appearance) -> tuple[Any, ...]:
+    """What makes two recorded appearances the same post: its address, else its ids.
+
+    A post without an address (a personal chat, a group without a public
+    link) is the same post when the platform, chat and message id agree;
+    with none of those it is only ever itself.
+    """
+    if a.url and a.url.strip():
+        return ("url", a.url.strip())
+    if a.post_id:
+        return ("post", a.platform, a.channel_id or a.channel, a.post_id)
+    return ("appearance", a.id)
+
+
+def _representative(group: list[Appearance]) -> Appearance:
+    """The record of a post that knows its time best: timed, finest precision, earliest."""
+    rank = {p: i for i, p in enumerate(PRECISION_ORDER)}
+    latest = datetime.max.replace(tzinfo=UTC)
+    return min(
+        group,
+        key=lambda a: (
+            a.posted_at is None,
+            rank.get(a.posted_at_precision, len(rank)),
+            a.posted_at or latest,
+            a.id,
+        ),
+    )
+
+
 def timeline(app: App, clip_ids: list[ClipId]) -> Timeline:
-    """Appearances of the given clips, earliest first, the first seen marked."""
+    """Posts of the given clips, earliest first, each post once, the first seen marked.
+
+    The clips can belong to several cases (matches are found across the
+    library), and the same post is then recorded once per case: such records
+    are shown as one entry that lists every case and clip it was recorded
+    in, so a post never competes with itself for first seen.
+    """
     with app.db.read() as session:
         clips = {c.id: c for c in session.scalars(select(Clip).where(Clip.id.in_(clip_ids)))}
-        rows = list(session.scalars(select(Appearance).where(Appearance.clip_id.in_(clip_ids))))
+        rows = list(
+            session.scalars(
+                select(Appearance).where(Appearance.clip_id.in_(clip_ids)).order_by(Appearance.id)
+            )
+        )
+        case_ids = {a.case_id for a in rows} | {c.case_id for c in clips.values()}
+        case_names = _case_names(session, case_ids)
+        groups: dict[tuple[Any, ...], list[Appearance]] = {}
+        for a in rows:
+            groups.setdefault(_post_key(a), []).append(a)
+        posts = []
+        for group in groups.values():
+            rep = _representative(group)
+            entry = post_json(rep, clips.get(rep.clip_id or -1), case_names)
+            entry["recorded_in"] = [
+                {
+                    "appearance_id": a.id,
+                    "case": {"id": a.case_id, "name": case_names.get(a.case_id)},
+                    "clip": _clip_ref(clips.get(a.clip_id or -1)),
+                }
+                for a in group
+            ]
+            times = {_time_text(a) for a in group}
+            if len(times) > 1:
+                entry["record_note"] = "recorded with different times: " + "; ".join(
+                    f"#{a.id} {_time_text(a)}" for a in group
+                )
+            posts.append((rep, entry))
         latest = datetime.max.replace(tzinfo=UTC)
-        rows.sort(key=lambda a: (a.posted_at is None, a.posted_at or latest, a.id))
-        entries = [appearance_json(a, clips.get(a.clip_id or -1)) for a in rows]
-        dated = [(a, e) for a, e in zip(rows, entries, strict=True) if a.posted_at is not None]
+        posts.sort(key=lambda p: (p[0].posted_at is None, p[0].posted_at or latest, p[0].id))
+        dated = [(a, e) for a, e in posts if a.posted_at is not None]
         if dated:
             first, entry = dated[0]
             entry["first_seen"] = True
@@ -424,9 +498,11 @@ def timeline(app: App, clip_ids: list[ClipId]) -> Timeline:
                     + ", ".join(f"#{r}" for r in rivals)
                     + " may be as early, given the precision of their times"
                 )
-        clip_list = [{"id": c.id, "name": c.name, "sha256": c.file.sha256}
-                     for c in sorted(clips.values(), key=lambda c: c.id)]  # fmt: skip
-    return Timeline(clip_list, entries)
+        clip_list = [
+            {**_clip_ref(c), "case": case_names.get(c.case_id)}
+            for c in sorted(clips.values(), key=lambda c: c.id)
+        ]
+    return Timeline(clip_list, [entry for _a, entry in posts])
 
 
 def provenance_for_clip(app: App, clip_ref: str, case: CaseRecord | None = None) -> Timeline:
@@ -447,10 +523,118 @@ def provenance_for_clip(app: App, clip_ref: str, case: CaseRecord | None = None)
 
 def unavailable_posts(app: App, case: CaseRecord) -> list[dict[str, Any]]:
     """Posts recorded without their media (not downloaded), so the timeline is complete."""
+    return list_posts(app, case, unavailable=True)
+
+
+def list_posts(app: App, case: CaseRecord, *, unavailable: bool = False) -> list[dict[str, Any]]:
+    """Every post recorded in the case, earliest first (unknown times last).
+
+    With ``unavailable`` only the posts whose media was not downloaded: the
+    ones an investigator still has to fetch. Each entry is the appearance's
+    JSON with its clip (None when there is none), its case and any
+    disagreement between the recorded time and the time its post id encodes.
+    """
     with app.db.read() as session:
-        rows = session.scalars(
+        query = (
             select(Appearance)
-            .where(Appearance.case_id == case.id, Appearance.clip_id.is_(None))
-            .order_by(Appearance.posted_at)
+            .options(joinedload(Appearance.clip).joinedload(Clip.file))
+            .where(Appearance.case_id == case.id)
         )
-        return [appearance_json(a) for a in rows]
+        if unavailable:
+            query = query.where(Appearance.clip_id.is_(None))
+        rows = list(session.scalars(query))
+        latest = datetime.max.replace(tzinfo=UTC)
+        rows.sort(key=lambda a: (a.posted_at is None, a.posted_at or latest, a.id))
+        names = {case.id: case.name}
+        return [post_json(a, a.clip, names) for a in rows]
+
+
+@dataclass(frozen=True)
+class PostFacts:
+    """A post as a person reads it: when and how that is known, where, who, and doubts."""
+
+    when: str
+    where: str
+    who: str
+    notes: tuple[str, ...]
+
+
+def post_facts(entry: dict[str, Any]) -> PostFacts:
+    """The facts of one post's JSON (from :func:`post_json`) as short texts.
+
+    Where (the channel or chat, and its type) and who (the sender, or a
+    channel post's signature) are separate facts: in a personal chat the
+    chat carries the other party's name, not the poster's. The notes are
+    the readers' warnings and a disagreement between the recorded time and
+    the time the post id encodes.
+    """
+    if entry.get("posted_at"):
+        how = [entry.get("posted_at_precision") or "unknown"]
+        if entry.get("posted_at_method"):
+            method = str(entry["posted_at_method"])
+            how.append(method if method.startswith("from ") else f"from {method}")
+        when = f"{entry['posted_at']} ({', '.join(how)})"
+    elif entry.get("posted_at_text"):
+        when = f"unknown (the source said {entry['posted_at_text']!r})"
+    else:
+        when = "unknown"
+    where = entry.get("channel") or entry.get("channel_id") or "unknown"
+    if entry.get("chat_type"):
+        where += f" ({str(entry['chat_type']).replace('_', ' ')})"
+    who = entry.get("author") or "not recorded"
+    if entry.get("author") and entry.get("author_id"):
+        who = f"{entry['author']} ({entry['author_id']})"
+    notes = [str(w) for w in entry.get("warnings") or ()]
+    # A reader that saw the disagreement when it recorded the post said so
+    # already: show it once.
+    if entry.get("time_disagreement") and not any(DISAGREEMENT_MARK in n for n in notes):
+        notes.append(str(entry["time_disagreement"]))
+    return PostFacts(when, where, who, tuple(notes))
+
+
+def time_disagreement(a: Appearance) -> str | None:
+    """Text saying the recorded time and the post id's time cannot both be right; else None.
+
+    Each time stands for the span its precision allows (a date is a whole
+    day); the two disagree only when those spans do not overlap. The same
+    comparison the readers make when they record a post
+    (:func:`verifier.sources.post_ids.compare_times`), on the stored values.
+    """
+    if a.posted_at is None or a.id_posted_at is None:
+        return None
+    encoded = IdTime(
+        platform=a.platform or "",
+        post_id=a.post_id or "?",
+        when=a.id_posted_at,
+        precision=a.id_posted_at_precision or "second",  # type: ignore[arg-type]
+        method="post id",
+    )
+    found = compare_times(
+        a.posted_at, a.posted_at_precision, encoded, source=a.posted_at_method or "the record"
+    )
+    return None if found is None else f"times disagree: {found}"
+
+
+def _time_text(a: Appearance) -> str:
+    return f"{a.posted_at.isoformat()} ({a.posted_at_precision})" if a.posted_at else "unknown"
+
+
+def _clip_ref(clip: Clip | None) -> dict[str, Any] | None:
+    if clip is None:
+        return None
+    return {"id": clip.id, "name": clip.name, "sha256": clip.file.sha256}
+
+
+def _case_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Case.id, Case.name).where(Case.id.in_(ids))).all())
+
+
+def post_json(a: Appearance, clip: Clip | None, case_names: dict[int, str]) -> dict[str, Any]:
+    """An appearance as shown to people: its JSON, its case and any time disagreement."""
+    return {
+        **appearance_json(a, clip),
+        "case": {"id": a.case_id, "name": case_names.get(a.case_id)},
+        "time_disagreement": time_disagreement(a),
+    }

@@ -54,7 +54,8 @@ _METHOD = {
     "tiktok": "post id (TikTok video id)",
     "discord": "post id (Discord snowflake)",
 }
-_SPAN: dict[str, timedelta] = {
+PRECISION_SPAN: dict[str, timedelta] = {
+    "millisecond": timedelta(milliseconds=1),
     "second": timedelta(seconds=1),
     "minute": timedelta(minutes=1),
     "date": timedelta(days=1),
@@ -176,6 +177,10 @@ def time_from_url(url: str | None, *, now: datetime | None = None) -> IdTime | I
     return time_from_post_id(found[0], found[1], now=now)
 
 
+DISAGREEMENT_MARK = "disagrees with the time in post id"
+"""The words every disagreement warning carries, so a display can tell one apart."""
+
+
 def compare_times(
     stated: datetime, stated_precision: str, id_time: IdTime, *, source: str
 ) -> str | None:
@@ -187,14 +192,14 @@ def compare_times(
     ``source`` names where the stated time came from ("timestamp", "the
     time given").
     """
-    stated_end = stated + _SPAN.get(stated_precision, timedelta(0))
-    id_end = id_time.when + _SPAN.get(id_time.precision, timedelta(0))
-    if stated < id_end and id_time.when < stated_end:
+    stated_end = stated + PRECISION_SPAN.get(stated_precision, timedelta(0))
+    id_end = id_time.when + PRECISION_SPAN.get(id_time.precision, timedelta(0))
+    if stated <= id_end and id_time.when <= stated_end:
         return None
     gap = max(stated - id_end, id_time.when - stated_end)
     return (
-        f"posting time from {source} ({_iso(stated)}, {stated_precision}) disagrees with "
-        f"the time in post id {id_time.post_id} ({_iso(id_time.when)}, {id_time.method}) "
+        f"posting time from {source} ({_iso(stated)}, {stated_precision}) {DISAGREEMENT_MARK} "
+        f"{id_time.post_id} ({_iso(id_time.when)}, {id_time.method}) "
         f"by at least {_duration(gap)}"
     )
 
