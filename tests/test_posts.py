@@ -228,3 +228,33 @@ def test_where_who_method_and_disagreement_wherever_a_post_is_shown(
     assert posts[1]["time_disagreement"] is None
     text = _run(runner, base, "posts")[0]
     assert "times disagree" in text and "who        Some One (42)" in text
+
+
+def test_a_channel_download_shows_its_channel_and_uploader(
+    tmp_path: Path, fixture_dir: Path
+) -> None:
+    """Real files: a yt-dlp channel record beside a youtube-dl tweet sidecar.
+
+    The post's "who" is the account that uploaded it (yt-dlp's uploader), and
+    its "where" names the channel it was downloaded with, wherever it is shown.
+    """
+    data = Path(__file__).parent / "data" / "ytdlp"
+    folder = tmp_path / "download"
+    folder.mkdir()
+    shutil.copy(data / "PinchflatTestChannel.info.json", folder)
+    shutil.copy(data / "tweet-673581573409775617.info.json", folder)
+    shutil.copy(fixture_dir / "cut.mp4", folder / "tweet-673581573409775617.mp4")
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path / "data"), "--analyst", "tester"]
+    assert runner.invoke(cli, [*base, "case", "new", "Channel"]).exit_code == 0
+    result = runner.invoke(cli, [*base, "import", str(folder)])
+    assert result.exit_code == 0, result.output
+    (post,) = json.loads(runner.invoke(cli, [*base, "posts", "--json"]).output)
+    assert post["author"] == "Michael Moran" and post["author_id"] == "TheMichaelMoran"
+    assert post["collection"]["kind"] == "channel"
+    assert post["collection"]["title"] == "PinchflatTestChannel"
+    facts = post_facts(post)
+    assert facts.who == "Michael Moran (TheMichaelMoran)"
+    assert "downloaded with the channel 'PinchflatTestChannel'" in facts.where
+    text = runner.invoke(cli, [*base, "posts"]).output
+    assert "downloaded with the channel 'PinchflatTestChannel'" in text

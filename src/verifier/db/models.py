@@ -187,6 +187,7 @@ class Appearance(Base):
     created_by: Mapped[str] = mapped_column(String(200))
 
     clip: Mapped[Clip | None] = relationship(back_populates="appearances")
+    collection: Mapped[SourceCollection | None] = relationship()
 
 
 class SourceCollection(Base):

@@ -102,6 +102,16 @@ def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
         "id_posted_at": a.id_posted_at.isoformat() if a.id_posted_at else None,
         "id_posted_at_precision": a.id_posted_at_precision,
         "warnings": list(a.warnings or ()),
+        # The channel or playlist this post was downloaded with, when known.
+        "collection": None
+        if a.collection is None
+        else {
+            "id": a.collection.id,
+            "kind": a.collection.kind,
+            "title": a.collection.title,
+            "url": a.collection.url,
+            "platform": a.collection.platform,
+        },
         # Telegram's HTML export gives the forwarded post's original time: a lead
         # to an earlier appearance by the original channel.
         "forwarded_original_at": (a.raw_sidecar or {}).get("forwarded_date_utc"),
@@ -581,6 +591,11 @@ def post_facts(entry: dict[str, Any]) -> PostFacts:
     where = entry.get("channel") or entry.get("channel_id") or "unknown"
     if entry.get("chat_type"):
         where += f" ({str(entry['chat_type']).replace('_', ' ')})"
+    collection = entry.get("collection")
+    if collection:
+        # The channel or playlist the post was downloaded with: provenance of its own.
+        address = f" {collection['url']}" if collection.get("url") else ""
+        where += f"; downloaded with the {collection['kind']} {collection['title']!r}{address}"
     who = entry.get("author") or "not recorded"
     if entry.get("author") and entry.get("author_id"):
         who = f"{entry['author']} ({entry['author_id']})"

@@ -301,6 +301,9 @@ def read_ytdlp_sidecar(
         channel=_text(info, "channel", warnings) or _text(info, "uploader", warnings),
         channel_id=_text(info, "channel_id", warnings) or _text(info, "uploader_id", warnings),
         channel_url=_text(info, "channel_url", warnings) or _text(info, "uploader_url", warnings),
+        # On the platforms yt-dlp reads, the account that uploaded is who posted.
+        author=_text(info, "uploader", warnings) or _text(info, "channel", warnings),
+        author_id=_text(info, "uploader_id", warnings) or _text(info, "channel_id", warnings),
         post_id=post_id or None,
         posted_at=posted_at,
         posted_at_text=posted_text,
