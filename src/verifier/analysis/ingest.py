@@ -24,7 +24,14 @@ import av
 
 from verifier.analysis.pipeline import ClipAnalysis, FrameProgress, analyse_still, analyse_video
 from verifier.errors import Cancelled, VerifierError
-from verifier.evidence.store import ByteProgress, EvidenceStore, Staged, open_source
+from verifier.evidence.store import (
+    ByteProgress,
+    EvidenceStore,
+    InterruptedWork,
+    Staged,
+    StoreWriteError,
+    open_source,
+)
 from verifier.media.info import MediaInfo
 from verifier.media.probe import probe
 from verifier.progress import CancelToken
@@ -132,15 +139,22 @@ def examine(
 
 
 def _stage(store: EvidenceStore, source: Path, on_bytes: ByteProgress | None) -> Staged:
-    """Copy into staging, with the reasons a person can act on for unreadable files."""
+    """Copy into staging, blaming the side that failed.
+
+    The store reports its own write failures (full, read-only) as
+    :class:`StoreWriteError`, which passes through unchanged; any other
+    OSError here comes from reading the source file.
+    """
     try:
         return store.stage_file(source, on_bytes)
+    except StoreWriteError:
+        raise
     except PermissionError as exc:
         raise VerifierError("permission denied: the file cannot be read", path=source) from exc
     except IsADirectoryError as exc:
         raise VerifierError("is a folder, not a file", path=source) from exc
     except OSError as exc:
-        raise VerifierError(f"cannot read file ({exc.strerror or exc})", path=source) from exc
+        raise VerifierError(f"cannot read the file ({exc.strerror or exc})", path=source) from exc
 
 
 def ingest_file(
@@ -180,6 +194,13 @@ def ingest_file(
     except VerifierError as exc:
         store.discard(staged)
         return IngestFailed(source, exc.reason)
+    except KeyboardInterrupt as exc:
+        # Interrupted while probing: the copy was never committed.
+        store.discard(staged)
+        raise InterruptedWork(
+            f"the current file {source.name} was not yet preserved: its copy was discarded; "
+            "import it again"
+        ) from exc
     except BaseException:
         store.discard(staged)
         raise

@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.errors import Cancelled, VerifierError
 from verifier.ids import ClipId
 from verifier.services import cases as case_service
 from verifier.services import clips as clip_service
 from verifier.services.lookup import clip_id_of
 
+if TYPE_CHECKING:
+    from verifier.services.analysis import AnalysisResult
+
 
 @cli.command("analyse")
 @click.argument("clips", nargs=-1)
 @click.option("--all", "all_clips", is_flag=True, help="Re-analyse every clip of the case.")
+@click.option(
+    "--pending",
+    is_flag=True,
+    help="Analyse the clips of the case whose analysis is pending (never ran or was interrupted).",
+)
 @case_option
 @json_option
 @pass_cli
@@ -25,46 +35,82 @@ def analyse_cmd(
     cli_ctx: CliContext,
     clips: tuple[str, ...],
     all_clips: bool,
+    pending: bool,
     case_name: str | None,
     as_json: bool,
 ) -> None:
-    """(Re-)run analysis on CLIP(s), or on --all clips of the case."""
+    """(Re-)run analysis on CLIP(s), on --all clips of the case, or on its --pending ones.
+
+    A clip whose stored file cannot be read is reported on its own line and
+    the others go on; a failed re-analysis keeps the clip's previous analysis.
+    """
     from verifier.services.analysis import reanalyse
 
-    if not clips and not all_clips:
-        raise click.UsageError("name at least one CLIP or pass --all")
+    if sum([bool(clips), all_clips, pending]) != 1:
+        raise click.UsageError("name at least one CLIP, or pass --all or --pending")
     app = cli_ctx.app()
-    case = case_service.resolve_case(app, case_name) if (all_clips or case_name) else None
-    if all_clips:
+    case = (
+        case_service.resolve_case(app, case_name) if (all_clips or pending or case_name) else None
+    )
+    if all_clips or pending:
         assert case is not None
-        ids = [summary.id for summary in clip_service.list_clips(app, case.id)]
+        ids = [
+            summary.id
+            for summary in clip_service.list_clips(app, case.id)
+            if all_clips or summary.analysis_status == "pending"
+        ]
     else:
         ids = [clip_id_of(app, ref, case) for ref in clips]
+    results: list[AnalysisResult] = []
+    errors: list[tuple[int, str]] = []
     with render.progress_bar(not as_json) as callback:
-        results = [reanalyse(app, ClipId(clip_id), progress=callback) for clip_id in ids]
+        for clip_id in ids:
+            try:
+                results.append(reanalyse(app, ClipId(clip_id), progress=callback))
+            except Cancelled:
+                raise
+            except VerifierError as exc:  # the clip's stored file cannot be read
+                errors.append((clip_id, str(exc)))
     if as_json:
-        render.print_json([r.__dict__ for r in results])
-    else:
-        rows = [
-            [
-                r.clip_id,
-                r.status,
-                r.keyframes,
-                r.cuts,
-                r.hashed_frames,
-                r.error or "; ".join(r.warnings),
-            ]
-            for r in results
-        ]
-        render.out.print(
-            render.table(
-                "Analysis",
-                ["clip", "status", "keyframes", "shot boundaries", "hashed frames", "detail"],
-                rows,
-            )
+        render.print_json(
+            [r.__dict__ for r in results]
+            + [{"clip_id": c, "status": "error", "error": e} for c, e in errors]
         )
-    if any(r.status == "failed" for r in results):
+    else:
+        _print_analysis(results, errors, pending)
+    for clip_id, message in errors:
+        render.err.print(f"error: clip #{clip_id}: {message}", markup=False, highlight=False)
+    if errors or any(r.status == "failed" for r in results):
         sys.exit(1)
+
+
+def _print_analysis(
+    results: list[AnalysisResult], errors: list[tuple[int, str]], pending: bool
+) -> None:
+    """The table of what each clip's analysis gave, failures and errors included."""
+    rows = [
+        [
+            r.clip_id,
+            r.status,
+            r.keyframes,
+            r.cuts,
+            r.hashed_frames,
+            (f"{r.error}; the previous analysis is kept" if r.kept_previous else r.error)
+            or "; ".join(r.warnings),
+        ]
+        for r in results
+    ]
+    rows += [[clip_id, "error", "-", "-", "-", message] for clip_id, message in errors]
+    if pending and not rows:
+        render.out.print("No clip of the case waits for analysis.")
+        return
+    render.out.print(
+        render.table(
+            "Analysis",
+            ["clip", "status", "keyframes", "shot boundaries", "hashed frames", "detail"],
+            rows,
+        )
+    )
 
 
 @cli.command("keyframes")

@@ -18,6 +18,7 @@ from verifier import __version__
 from verifier.cli import render
 from verifier.config import Settings, load_settings
 from verifier.errors import VerifierError
+from verifier.evidence.store import InterruptedWork
 from verifier.services.context import App, open_app
 
 
@@ -53,10 +54,26 @@ class VerifierGroup(click.Group):
         except VerifierError as exc:
             render.err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             sys.exit(1)
-        except KeyboardInterrupt:
-            # Work in progress was rolled back; what was committed stays intact.
-            render.err.print("interrupted: finished items are kept, the current one was discarded")
+        except KeyboardInterrupt as exc:
+            render.err.print(interrupted_message(exc), markup=False, highlight=False)
             sys.exit(130)
+
+
+def interrupted_message(exc: KeyboardInterrupt) -> str:
+    """What Ctrl+C left behind, told truthfully.
+
+    Work that knows what became of its current item says so
+    (:class:`InterruptedWork`: a file preserved and kept with its analysis
+    pending, or a partial copy discarded). Otherwise only the transaction in
+    progress was rolled back; a file already preserved stays.
+    """
+    if isinstance(exc, InterruptedWork):
+        return f"interrupted: finished items are kept; {exc.outcome}"
+    return (
+        "interrupted: finished items are kept; the step in progress was rolled back "
+        "(see `verifier clips`: a clip waiting for analysis resumes with "
+        "`verifier analyse --pending`)"
+    )
 
 
 pass_cli = click.make_pass_decorator(CliContext)

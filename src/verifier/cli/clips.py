@@ -42,6 +42,15 @@ def clips_cmd(cli_ctx: CliContext, case_name: str | None, as_json: bool) -> None
             table_rows,
         )
     )
+    waiting = sum(1 for r in rows if r["analysis_status"] == "pending")
+    if waiting:
+        # Pending work must be seen: an interrupted analysis never resumes by itself.
+        render.out.print(
+            f"{waiting} clip{'s' if waiting != 1 else ''} wait{'' if waiting != 1 else 's'} "
+            "for analysis: run `verifier analyse --pending`",
+            markup=False,
+            highlight=False,
+        )
 
 
 @cli.command("show")

@@ -6,6 +6,13 @@ together with the custody event, so a crash leaves either the old analysis
 or the new one, never half of each. Thumbnails are derived files in the
 evidence store with their own SHA-256. A re-analysis is followed by matching,
 with the hashes just computed.
+
+New results replace old ones only when they are complete: a re-analysis
+that fails is recorded (custody event, error, warnings) but leaves the
+previous keyframes, frame hashes and status in place, so that a clip never
+drops out of matching because a decoder or a drive failed once. A stored
+file that cannot be read is an error about the store, raised before
+anything is recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from verifier.db.models import Appearance, Clip, FrameHashSet, Keyframe, StoredF
 from verifier.db.types import utcnow
 from verifier.errors import Cancelled, VerifierError
 from verifier.evidence import custody
+from verifier.evidence.store import InterruptedWork
 from verifier.ids import ClipId
 from verifier.media.flags import metadata_flags
 from verifier.media.info import MediaInfo
@@ -44,6 +52,12 @@ class AnalysisResult:
     keyframes: int = 0
     cuts: int = 0
     hashed_frames: int = 0
+    # A failed re-analysis of a clip analysed before: its earlier results stand.
+    kept_previous: bool = False
+
+
+ANALYSED = ("ok", "partial")
+"""Statuses of a clip whose keyframes and frame hashes are on record."""
 
 
 def pack_frame_index(pts: np.ndarray) -> bytes:
@@ -87,11 +101,15 @@ def _store_thumbnail(
 def record_analysis(
     app: App, clip_id: ClipId, info: MediaInfo | None, outcome: AnalysisOutcome
 ) -> tuple[AnalysisResult, StoredViews | None]:
-    """Replace a clip's analysis with ``outcome`` in one transaction, custody event included.
+    """Record ``outcome`` as the clip's analysis in one transaction, custody event included.
 
-    ``info`` is the probe the analysis used (None when the probe itself
-    failed). Returns the result and, when frames were hashed, the hashes as
-    stored, so that matching need not read them back.
+    A complete outcome replaces the previous analysis. A failed one replaces
+    nothing that a clip analysed before has: its keyframes, frame hashes,
+    status, flags and metadata stay, and the failure is recorded beside them
+    (``analysis_error``, a warning, the custody event). ``info`` is the probe
+    the analysis used (None when the probe itself failed). Returns the result
+    and, when frames were hashed, the hashes as stored, so that matching need
+    not read them back.
     """
     analysis, status, error, warnings = (
         outcome.analysis, outcome.status, outcome.error, outcome.warnings
@@ -101,11 +119,15 @@ def record_analysis(
         clip = session.get(Clip, clip_id)
         if clip is None:
             raise VerifierError(f"no clip with id {clip_id}")
+        result = AnalysisResult(clip_id, status, error, list(warnings))
+        if analysis is None and clip.analysis_status in ANALYSED:
+            result.kept_previous = True
+            _record_failed_reanalysis(app, session, clip, result)
+            return result, None
         first_seen = _first_seen(session, clip)
         flags = [f.__dict__ for f in metadata_flags(info, first_seen=first_seen)] if info else []
         session.execute(delete(Keyframe).where(Keyframe.clip_id == clip_id))
         session.execute(delete(FrameHashSet).where(FrameHashSet.clip_id == clip_id))
-        result = AnalysisResult(clip_id, status, error, list(warnings))
         if analysis is not None:
             for k in analysis.keyframes:
                 thumb = _store_thumbnail(
@@ -158,27 +180,50 @@ def record_analysis(
         clip.flags = flags
         clip.analysed_at = utcnow()
         clip.analysis_version = ANALYSIS_VERSION
-        custody.record(
-            session,
-            actor=app.analyst,
-            action="analyse",
-            target_type="clip",
-            target_id=clip_id,
-            case_id=clip.case_id,
-            details={
-                "status": status,
-                "error": error,
-                "warnings": list(warnings),
-                "keyframes": result.keyframes,
-                "shot_boundaries": result.cuts,
-                "hashed_frames": result.hashed_frames,
-                "sha256": clip.file.sha256,
-                "analysis_version": ANALYSIS_VERSION,
-                "pyav": av.__version__,
-                "libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
-            },
-        )
+        _record_event(app, session, clip, result)
     return result, stored_views
+
+
+def _record_event(app: App, session: Any, clip: Clip, result: AnalysisResult) -> None:
+    """The custody event of one analysis, complete or failed."""
+    custody.record(
+        session,
+        actor=app.analyst,
+        action="analyse",
+        target_type="clip",
+        target_id=clip.id,
+        case_id=clip.case_id,
+        details={
+            "status": result.status,
+            "error": result.error,
+            "warnings": list(result.warnings),
+            "keyframes": result.keyframes,
+            "shot_boundaries": result.cuts,
+            "hashed_frames": result.hashed_frames,
+            "previous_analysis_kept": result.kept_previous,
+            "sha256": clip.file.sha256,
+            "analysis_version": ANALYSIS_VERSION,
+            "pyav": av.__version__,
+            "libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
+        },
+    )
+
+
+def _record_failed_reanalysis(app: App, session: Any, clip: Clip, result: AnalysisResult) -> None:
+    """Put a failed re-analysis on record beside the analysis that stays in force."""
+    when = clip.analysed_at.strftime("%Y-%m-%d %H:%M UTC") if clip.analysed_at else "earlier"
+    clip.analysis_error = f"re-analysis failed ({result.error}); the analysis of {when} is kept"
+    note = f"re-analysis failed: {result.error}"
+    previous = [w for w in (clip.analysis_warnings or []) if not str(w).startswith(
+        "re-analysis failed: ")]  # fmt: skip
+    clip.analysis_warnings = [*previous, note, *(w for w in result.warnings if w not in previous)]
+    result.keyframes = (
+        session.scalar(
+            select(func.count()).select_from(Keyframe).where(Keyframe.clip_id == clip.id)
+        )
+        or 0
+    )
+    _record_event(app, session, clip, result)
 
 
 def analyse_clip(
@@ -191,15 +236,20 @@ def analyse_clip(
     """(Re-)analyse one stored clip with the ingest stage and record the outcome, failure too.
 
     The stored file is examined in place (it is evidence already, so no
-    staging copy). Raises :class:`Cancelled` (or KeyboardInterrupt) when the
-    user stops it; the previous analysis is then left as it was.
+    staging copy). A stored file that is missing or unreadable raises
+    VerifierError naming it, and nothing is recorded: that is the store's
+    problem, not the clip's. Raises :class:`Cancelled` (or
+    :class:`InterruptedWork` on Ctrl+C) when the user stops it; the previous
+    analysis is then left as it was.
     """
     with app.db.read() as session:
         clip = session.get(Clip, clip_id)
         if clip is None:
             raise VerifierError(f"no clip with id {clip_id}")
-        path = app.store.resolve(clip.file.stored_path)
+        stored_path = clip.file.stored_path
         name = clip.name
+        analysed_before = clip.analysis_status in ANALYSED
+    path = app.store.readable(stored_path)
 
     def on_frame(done: int, total: int | None) -> None:
         progress(ProgressUpdate("analyse", done, total, name, "frames"))
@@ -212,11 +262,20 @@ def analyse_clip(
         outcome = AnalysisOutcome(None, exc.reason)
     except ANALYSIS_FAILURES as exc:
         outcome = AnalysisOutcome(None, f"analysis stopped: {exc}")
+    except KeyboardInterrupt:
+        outcome = AnalysisOutcome(None, stopped="interrupted")
     assert outcome is not None  # examine() analyses unless told not to
     if outcome.stopped == "cancelled":
         raise Cancelled()
     if outcome.stopped == "interrupted":
-        raise KeyboardInterrupt
+        kept = (
+            "its previous analysis is kept"
+            if analysed_before
+            else "it waits for analysis: run `verifier analyse --pending`"
+        )
+        raise InterruptedWork(
+            f"clip #{clip_id} ({name}) is kept; its analysis was stopped and {kept}"
+        )
     return record_analysis(app, clip_id, info, outcome)
 
 

@@ -7,12 +7,21 @@ functions; nothing else holds global state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
 from verifier.config import Settings, load_settings
 from verifier.db.engine import Database, open_database
-from verifier.evidence.store import EvidenceStore
+from verifier.db.models import AppMeta, StoredFile
+from verifier.errors import VerifierError
+from verifier.evidence.store import EvidenceStore, create_identity, read_identity
+
+STORE_ID_KEY = "store_id"
+"""The ``app_meta`` key under which the database remembers its store's identity."""
 
 
 @dataclass
@@ -43,10 +52,80 @@ class App:
         self.close()
 
 
+def _missing_store(root: Path) -> VerifierError:
+    return VerifierError(
+        f"the evidence store {root} is missing: is the drive mounted? The database expects "
+        "its evidence there; mount it (or point --data-dir at the right folder) and try again"
+    )
+
+
+def _record_store_id(db: Database, identity: str) -> None:
+    """Remember the store's id in the database (first writer wins).
+
+    A read-only database (a copy handed over for checking) cannot learn it:
+    it is then used as it is, and a writable open records it later.
+    """
+    try:
+        with db.write() as session:
+            if session.get(AppMeta, STORE_ID_KEY) is None:
+                session.add(AppMeta(key=STORE_ID_KEY, value=identity))
+    except OperationalError:
+        return
+
+
+def bind_store(db: Database, root: Path) -> EvidenceStore:
+    """Open the evidence store the database was made with, or say why not.
+
+    - a database that knows its store's id: the store must be there with that id;
+    - a database from before store identities (or a new one) whose store exists:
+      that store is adopted (given an id if it has none) and its id recorded;
+    - no store and a database that holds no stored file: both are new, the
+      store is created.
+    A missing store is never replaced by a fresh empty one: evidence would
+    seem to have vanished, and analysis would run against nothing.
+    """
+    with db.read() as session:
+        meta = session.get(AppMeta, STORE_ID_KEY)
+        expected = meta.value if meta is not None else None
+        holds_files = session.scalar(select(StoredFile.id).limit(1)) is not None
+    if expected is not None:
+        if not root.is_dir():
+            raise _missing_store(root)
+        found = read_identity(root)
+        if found is None:
+            raise VerifierError(
+                f"the evidence store {root} has no identity file (expected store {expected}): "
+                "is the drive mounted? an empty folder stands where the store should be"
+            )
+        if found != expected:
+            raise VerifierError(
+                f"the evidence store {root} is store {found}, but this database was made "
+                f"with store {expected}: point --data-dir at the matching database and store"
+            )
+        return EvidenceStore(root)
+    if not root.is_dir() and holds_files:
+        raise _missing_store(root)
+    store = EvidenceStore(root)
+    try:
+        identity = create_identity(root)
+    except VerifierError:
+        if root.is_dir() and holds_files:
+            # A write-protected copy of a store from before identities: usable
+            # as it is; the identity is given when it can be written.
+            return store
+        raise
+    _record_store_id(db, identity)
+    return store
+
+
 def open_app(settings: Settings | None = None) -> App:
-    """Open the data folder: upgrade the database and clear dead staging files."""
+    """Open the data folder: upgrade the database, bind its store, clear dead staging files."""
     settings = settings or load_settings()
     db = open_database(settings)
-    store = EvidenceStore(settings.store_dir)
+    try:
+        store = bind_store(db, settings.store_dir)
+    except BaseException:
+        db.dispose()
+        raise
     store.sweep()
     return App(settings=settings, db=db, store=store)

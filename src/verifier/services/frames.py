@@ -402,7 +402,8 @@ def export_frame(
     with app.db.read() as session:
         clip = find_clip(session, clip_ref, case)
         table = frame_table(clip)
-        source = app.store.resolve(clip.file.stored_path)
+        # A store that is not mounted is named as such, not as a decoding problem.
+        source = app.store.readable(clip.file.stored_path)
         clip_id, case_id, file_id = clip.id, clip.case_id, clip.file_id
         source_sha, original_path = clip.file.sha256, clip.file.original_path
     target = _check_out_path(app, out_path, original_path) if out_path is not None else None
@@ -437,6 +438,7 @@ def export_frame(
     name = f"{source_sha[:12]}-f{frame_index}{suffix}.png"
     # Stored before the transaction, as thumbnails are: if the transaction
     # fails, an unreferenced object remains, which verify reports as intact.
+    # A full or read-only store raises StoreWriteError (one line, the store named).
     sha, relative, _new = app.store.put_bytes(data)
 
     with app.db.write() as session:

@@ -9,8 +9,8 @@ its content address and records the stored file, the case's clip and a
 custody event in one transaction, the sidecars' appearances (and, after the
 batch, the channels and playlists yt-dlp described, linked to the posts of
 their folder), and the analysis in a second one (each complete on its own: a
-crash between them leaves an imported clip without analysis, which
-`verifier analyse` redoes).
+crash between them leaves an imported clip whose analysis is pending, which
+the next import of the same file, or `verifier analyse --pending`, resumes).
 Matching then uses the hashes in memory. A failure at any step leaves
 nothing behind for that file and the batch goes on.
 """
@@ -30,6 +30,7 @@ from verifier.analysis.ingest import Ingested, IngestFailed, ingest_file
 from verifier.db.models import Clip, StoredFile
 from verifier.errors import Cancelled, VerifierError
 from verifier.evidence import custody
+from verifier.evidence.store import InterruptedWork
 from verifier.ids import CaseId, ClipId
 from verifier.media.info import MediaInfo
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
@@ -249,15 +250,26 @@ def _size_or_zero(path: Path) -> int:
 
 
 def _files_in_case(app: App, case_id: CaseId) -> set[str]:
-    """SHA-256 of the files the case holds already: those are never analysed again."""
+    """SHA-256 of the files the case holds already: those are never analysed again.
+
+    A clip whose analysis is still pending (interrupted by a crash, Ctrl+C or
+    a full disk) is left out, so that importing its file again resumes it.
+    """
     with app.db.read() as session:
         return set(
             session.scalars(
                 select(StoredFile.sha256)
                 .join(Clip, Clip.file_id == StoredFile.id)
-                .where(Clip.case_id == case_id)
+                .where(Clip.case_id == case_id, Clip.analysis_status != "pending")
             )
         )
+
+
+def _waits_for_analysis(app: App, clip_id: ClipId | None) -> bool:
+    """Whether a clip met again on import still has its analysis pending."""
+    with app.db.read() as session:
+        clip = session.get(Clip, clip_id) if clip_id is not None else None
+        return clip is not None and clip.analysis_status == "pending"
 
 
 def import_paths(
@@ -356,10 +368,12 @@ def import_paths(
                 item.appearances = attach_records(app, case, item.clip_id, records)
                 if item.appearances:
                     item.post_warnings = post_warnings(records)
-        # A new clip of the case: record its analysis and match it (a cancel stops here).
+        # A new clip of the case, or one whose analysis was interrupted before:
+        # record its analysis and match it (a cancel stops here).
+        resume = item.status == "already-present" and _waits_for_analysis(app, item.clip_id)
         if (
             analyse
-            and item.status == "imported"
+            and (item.status == "imported" or resume)
             and _record_analysis(app, item, result, cancel, step)
         ):
             report.cancelled = True
@@ -399,10 +413,16 @@ def _record_analysis(
             result, views = analyse_clip(app, item.clip_id, cancel=cancel)
         except Cancelled:
             return True
+        except VerifierError as exc:  # the stored copy cannot be read
+            item.warnings.append(f"analysis not run: {exc.reason}")
+            return False
     elif outcome.stopped == "cancelled":
         return True
     elif outcome.stopped == "interrupted":
-        raise KeyboardInterrupt
+        raise InterruptedWork(
+            f"the current file {name} was preserved as clip #{item.clip_id} and is kept; "
+            "its analysis was stopped and waits: run `verifier analyse --pending`"
+        )
     else:
         result, views = record_analysis(app, item.clip_id, ingested.examination.info, outcome)
     item.analysis_status = result.status
