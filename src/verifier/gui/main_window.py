@@ -30,6 +30,7 @@ from verifier.gui.dialogs import (
     GoToDialog,
     ImportSummaryDialog,
     NewCaseDialog,
+    VerificationDialog,
 )
 from verifier.gui.panes import (
     AnnotationsPane,
@@ -56,6 +57,7 @@ from verifier.services.context import App
 from verifier.services.edits import EditConflict
 from verifier.services.frames import export_frame
 from verifier.services.importing import import_paths
+from verifier.services.verification import check_clip, verify
 from verifier.services.viewing import format_seconds, parse_position
 
 
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.comparisons: list[QWidget] = []
         self.dialog: Any = None  # the open annotation / go-to / confirmation dialog
         self.last_import: Any = None
+        self.last_verification: Any = None
         self.setWindowTitle("Verifier")
         self.setAcceptDrops(True)
 
@@ -156,6 +159,7 @@ class MainWindow(QMainWindow):
         for action in (self.blur_action, self.grey_action, self.mute_action):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
+        self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -302,6 +306,28 @@ class MainWindow(QMainWindow):
         self.runner.run(
             lambda ctx: load_details(self.app, clip_id, blur=blur, greyscale=grey), on_done=done
         )
+        # Re-hash the opened clip's evidence and thumbnails; a banner says what is wrong.
+        self.runner.run(
+            lambda ctx: check_clip(self.app, clip_id),
+            on_done=lambda found: self.viewer.show_integrity(clip_id, found.messages),
+        )
+
+    def verify_evidence(self) -> None:
+        """Run ``verify`` on the case in the background and list what it found."""
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its evidence is verified.")
+            return
+        case_id, name = self.case_id, self.case_name
+
+        def work(ctx: TaskContext) -> Any:
+            return verify(self.app, case_service.get_case(self.app, case_id), progress=ctx.progress)
+
+        def done(report: Any) -> None:
+            self.last_verification = report
+            self._present(VerificationDialog(self, report, f"Case {name!r}"))
+            self.refresh()
+
+        self.runner.run(work, on_done=done, title="Verifying evidence")
 
     def _jump(self, frame_index: int) -> None:
         self.viewer.go_to(frame_index)
