@@ -20,6 +20,14 @@ LABEL_HELP = (
 )
 RECT_HELP = "X,Y,W,H in pixels of the upright full-resolution frame (clipped to the frame)."
 
+#: ``--expected-version N``: refuse the change if the item is no longer at version N
+#: (``list --json`` prints each item's version), so another analyst's edit is never lost.
+expected_version_option = click.option(
+    "--expected-version", type=click.IntRange(min=1), metavar="N",
+    help="Refuse the change if the item was changed since you saw version N "
+    "(see `list --json`).",
+)  # fmt: skip
+
 
 @annotate_group.command("add")
 @click.argument("clip")
@@ -74,28 +82,33 @@ def annotate_list(cli_ctx: CliContext, clip: str, case_name: str | None, as_json
 @click.option("--rect", metavar="X,Y,W,H", help=RECT_HELP)
 @click.option("--label", help=LABEL_HELP)
 @click.option("--note", help="New note (an empty text clears it).")
+@expected_version_option
 @json_option
 @pass_cli
 def annotate_edit(cli_ctx: CliContext, annotation_id: int, rect: str | None, label: str | None,
-                  note: str | None, as_json: bool) -> None:  # fmt: skip
+                  note: str | None, expected_version: int | None,
+                  as_json: bool) -> None:  # fmt: skip
     """Change an annotation (the custody log keeps the old values)."""
     from verifier.services.annotations import edit_annotation, parse_rect
 
     changed = edit_annotation(cli_ctx.app(), AnnotationId(annotation_id),
+                              expected_version=expected_version,
                               rect=parse_rect(rect) if rect is not None else None,
                               label=label, note=note)  # fmt: skip
     if as_json:
         render.print_json(changed)
     else:
-        render.out.print(f"Annotation #{annotation_id} updated.")
+        render.out.print(f"Annotation #{annotation_id} updated (now version {changed['version']}).")
 
 
 @annotate_group.command("delete")
 @click.argument("annotation_id", type=int)
+@expected_version_option
 @pass_cli
-def annotate_delete(cli_ctx: CliContext, annotation_id: int) -> None:
+def annotate_delete(cli_ctx: CliContext, annotation_id: int, expected_version: int | None) -> None:
     """Withdraw an annotation (the custody log keeps what it marked)."""
     from verifier.services.annotations import delete_annotation
 
-    delete_annotation(cli_ctx.app(), AnnotationId(annotation_id))
+    delete_annotation(cli_ctx.app(), AnnotationId(annotation_id),
+                      expected_version=expected_version)  # fmt: skip
     render.out.print(f"Annotation #{annotation_id} deleted.")

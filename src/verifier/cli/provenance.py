@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from verifier.cli import render
+from verifier.cli.annotate import expected_version_option
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
 from verifier.errors import VerifierError
 from verifier.ids import AppearanceId
@@ -68,31 +69,38 @@ def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: st
 @click.option("--posted-at")
 @click.option("--channel")
 @click.option("--caption")
+@expected_version_option
 @json_option
 @pass_cli
 def appearance_edit(cli_ctx: CliContext, appearance_id: int, url: str | None,
                     platform: str | None, posted_at: str | None, channel: str | None,
-                    caption: str | None, as_json: bool) -> None:  # fmt: skip
+                    caption: str | None, expected_version: int | None,
+                    as_json: bool) -> None:  # fmt: skip
     """Correct an appearance (the custody log keeps the old values)."""
     from verifier.services.provenance import edit_appearance
 
-    changed = edit_appearance(cli_ctx.app(), AppearanceId(appearance_id), url=url,
+    changed = edit_appearance(cli_ctx.app(), AppearanceId(appearance_id),
+                              expected_version=expected_version, url=url,
                               platform=platform, posted_at=posted_at, channel=channel,
                               caption=caption)  # fmt: skip
     if as_json:
         render.print_json(changed)
     else:
-        render.out.print(f"Appearance #{appearance_id} updated.")
+        render.out.print(f"Appearance #{appearance_id} updated (now version {changed['version']}).")
 
 
 @appearance_group.command("delete")
 @click.argument("appearance_id", type=int)
+@expected_version_option
 @pass_cli
-def appearance_delete(cli_ctx: CliContext, appearance_id: int) -> None:
+def appearance_delete(
+    cli_ctx: CliContext, appearance_id: int, expected_version: int | None
+) -> None:
     """Withdraw an appearance (the custody log keeps what it said)."""
     from verifier.services.provenance import delete_appearance
 
-    delete_appearance(cli_ctx.app(), AppearanceId(appearance_id))
+    delete_appearance(cli_ctx.app(), AppearanceId(appearance_id),
+                      expected_version=expected_version)  # fmt: skip
     render.out.print(f"Appearance #{appearance_id} deleted.")
 
 

@@ -58,6 +58,9 @@ class Case(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     name: Mapped[str] = mapped_column(String(200), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -146,6 +149,9 @@ class Appearance(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     clip_id: Mapped[int | None] = mapped_column(ForeignKey("clips.id"), index=True)
     # A post whose media was not downloaded still belongs to a case.
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -263,6 +269,9 @@ class Geolocation(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
@@ -286,6 +295,9 @@ class Chronolocation(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     earliest: Mapped[datetime | None] = mapped_column()
     latest: Mapped[datetime | None] = mapped_column()
@@ -307,6 +319,9 @@ class ClipLink(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     clip_a_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
     clip_b_id: Mapped[int] = mapped_column(ForeignKey("clips.id"))
     relation: Mapped[str] = mapped_column(String(32))
@@ -330,6 +345,9 @@ class Annotation(Base):
     # Bumped by every edit: a save made against an older version is refused
     # instead of silently overwriting another analyst's change.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # SQLAlchemy bumps ``version`` on every UPDATE and adds ``WHERE version = :seen``
+    # to it (and to DELETE), so two writers cannot both win on one row.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
     clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
     frame_index: Mapped[int] = mapped_column(Integer)
     pts: Mapped[int | None] = mapped_column(BigInteger)

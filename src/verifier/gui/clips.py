@@ -41,6 +41,7 @@ COLUMNS = (
     ("Duration", "duration"),
     ("Size", "size"),
     ("Analysis", "analysis_status"),
+    ("Evidence", "integrity"),
     ("Posts", "appearances"),
     ("Matches", "matches"),
     ("Geo", "geolocated"),
@@ -53,6 +54,13 @@ STATUS_COLOURS = {
     "failed": QColor(192, 57, 43),
     "pending": QColor(127, 140, 141),
 }
+#: Colour of an integrity problem (evidence missing or altered, thumbnail altered).
+PROBLEM_COLOUR = QColor(192, 57, 43)
+INTEGRITY_TIP = (
+    "Quick check on every listing: the evidence file exists with its size, the "
+    "thumbnail matches its SHA-256. Opening a clip re-hashes its evidence; "
+    "Case ▸ Verify evidence re-hashes everything."
+)
 
 
 def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage | None:
@@ -67,7 +75,7 @@ def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage 
             image.thumbnail((THUMB_SIZE.width() * 2, THUMB_SIZE.height() * 2))
             rgb = np.asarray(image.convert("RGB"))
     except OSError:
-        return None  # a missing thumbnail is shown as blank; `verify` reports the file
+        return None  # blank; the clip's integrity flag says why ("thumbnail missing")
     if blur or greyscale:
         rgb = wellbeing_filter(rgb, blur=blur, greyscale=greyscale)
     return qimage_from_rgb(rgb)
@@ -127,6 +135,11 @@ class ClipTableModel(QAbstractTableModel):
             return THUMB_SIZE
         if role == Qt.ItemDataRole.ForegroundRole and key == "analysis_status":
             return STATUS_COLOURS.get(row.analysis_status)
+        if role == Qt.ItemDataRole.ForegroundRole and key == "integrity" and row.integrity:
+            return PROBLEM_COLOUR
+        if role == Qt.ItemDataRole.ToolTipRole and key == "integrity":
+            found = "\n".join(row.integrity) or "no problem found"
+            return f"{found}\n\n{INTEGRITY_TIP}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"#{row.id} {row.name}\nSHA-256 {row.sha256}" + (
                 f"\nfirst seen {row.first_seen}" if row.first_seen else ""
@@ -150,6 +163,8 @@ class ClipTableModel(QAbstractTableModel):
             return "✓" if getattr(row, key) else "–"
         if key == "flags":
             return ", ".join(row.flags)
+        if key == "integrity":
+            return ", ".join(row.integrity) if row.integrity else "–"
         return str(getattr(row, key))
 
     @staticmethod
@@ -162,6 +177,8 @@ class ClipTableModel(QAbstractTableModel):
             return row.duration or 0.0
         if key == "flags":
             return len(row.flags)
+        if key == "integrity":
+            return len(row.integrity)
         if key == "name":
             return row.name.lower()
         value = getattr(row, key)
@@ -177,8 +194,14 @@ class ClipFilter(QSortFilterProxyModel):
         self._needle = ""
 
     def set_needle(self, text: str) -> None:
-        self._needle = text.strip().lower()
-        self.invalidateFilter()
+        # Qt 6.10 deprecates invalidateFilter() for begin/endFilterChange().
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self._needle = text.strip().lower()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:  # older Qt
+            self._needle = text.strip().lower()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: Any) -> bool:
         if not self._needle:
@@ -186,7 +209,9 @@ class ClipFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         assert isinstance(model, ClipTableModel)
         row = model.clip_at(source_row)
-        haystack = " ".join([row.name, row.analysis_status, *row.flags, f"#{row.id}"]).lower()
+        haystack = " ".join(
+            [row.name, row.analysis_status, *row.flags, *row.integrity, f"#{row.id}"]
+        ).lower()
         return all(word in haystack or row.sha256.startswith(word) for word in self._needle.split())
 
 

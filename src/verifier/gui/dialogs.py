@@ -1,8 +1,9 @@
-"""Small dialogs of the workbench: annotation, go to, new case, import summary, enhancement.
+"""Small dialogs of the workbench: annotation, go to, new case, summaries, enhancement.
 
 The static ones (annotation, go to, new case) are Qt Designer forms in
-``ui/forms/``; the import summary and the enhancement sliders are built here
-because their content depends on the data they show.
+``ui/forms/``; the import summary, the verification findings and the
+enhancement sliders are built here because their content depends on the data
+they show.
 """
 
 from __future__ import annotations
@@ -148,6 +149,53 @@ class ImportSummaryDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(760, 320 if problems else 120)
+
+
+class VerificationDialog(QDialog):
+    """What ``verify`` found: files re-hashed, custody events checked, every problem."""
+
+    def __init__(self, parent: QWidget | None, report: Any, scope: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Verification finished")
+        problems = list(report.problems)
+        megabytes = report.bytes_checked / 1_000_000
+        verdict = (
+            "Everything checked is intact."
+            if report.ok
+            else f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found."
+        )
+        text = (
+            f"{verdict} {scope}: {report.files_checked} stored files ({megabytes:.1f} MB) "
+            f"re-hashed, {report.events_checked} custody events checked."
+        )
+        unreferenced = len(getattr(report, "unreferenced_objects", []) or [])
+        if unreferenced:
+            text += f" {unreferenced} files in the store belong to no record."
+        self.summary = QLabel(text, self)
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(len(problems), 3, self)
+        self.table.setHorizontalHeaderLabels(["Kind", "What", "Problem"])
+        for row, problem in enumerate(problems):
+            for column, value in enumerate((problem.kind, problem.target, problem.message)):
+                cell = QTableWidgetItem(str(value))
+                cell.setToolTip(str(value))
+                self.table.setItem(row, column, cell)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setVisible(bool(problems))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.resize(860, 360 if problems else 120)
+
+    @property
+    def findings(self) -> list[str]:
+        """The problems as listed, one line each (Kind: Problem)."""
+        rows = range(self.table.rowCount())
+        return [f"{self.table.item(r, 0).text()}: {self.table.item(r, 2).text()}" for r in rows]
 
 
 class _Slider(QWidget):

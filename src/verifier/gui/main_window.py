@@ -30,6 +30,7 @@ from verifier.gui.dialogs import (
     GoToDialog,
     ImportSummaryDialog,
     NewCaseDialog,
+    VerificationDialog,
 )
 from verifier.gui.panes import (
     AnnotationsPane,
@@ -41,7 +42,7 @@ from verifier.gui.panes import (
     load_details,
 )
 from verifier.gui.resources import dress_application
-from verifier.gui.tasks import TaskContext, TaskRunner
+from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.gui.viewer import FrameViewer, Look, frame_file_name
 from verifier.media.enhance import Enhancement
 from verifier.services import cases as case_service
@@ -53,8 +54,10 @@ from verifier.services.annotations import (
 )
 from verifier.services.clips import list_clips
 from verifier.services.context import App
+from verifier.services.edits import EditConflict
 from verifier.services.frames import export_frame
 from verifier.services.importing import import_paths
+from verifier.services.verification import check_clip, verify
 from verifier.services.viewing import format_seconds, parse_position
 
 
@@ -72,6 +75,7 @@ class MainWindow(QMainWindow):
         self.comparisons: list[QWidget] = []
         self.dialog: Any = None  # the open annotation / go-to / confirmation dialog
         self.last_import: Any = None
+        self.last_verification: Any = None
         self.setWindowTitle("Verifier")
         self.setAcceptDrops(True)
 
@@ -155,6 +159,7 @@ class MainWindow(QMainWindow):
         for action in (self.blur_action, self.grey_action, self.mute_action):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
+        self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -301,6 +306,28 @@ class MainWindow(QMainWindow):
         self.runner.run(
             lambda ctx: load_details(self.app, clip_id, blur=blur, greyscale=grey), on_done=done
         )
+        # Re-hash the opened clip's evidence and thumbnails; a banner says what is wrong.
+        self.runner.run(
+            lambda ctx: check_clip(self.app, clip_id),
+            on_done=lambda found: self.viewer.show_integrity(clip_id, found.messages),
+        )
+
+    def verify_evidence(self) -> None:
+        """Run ``verify`` on the case in the background and list what it found."""
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its evidence is verified.")
+            return
+        case_id, name = self.case_id, self.case_name
+
+        def work(ctx: TaskContext) -> Any:
+            return verify(self.app, case_service.get_case(self.app, case_id), progress=ctx.progress)
+
+        def done(report: Any) -> None:
+            self.last_verification = report
+            self._present(VerificationDialog(self, report, f"Case {name!r}"))
+            self.refresh()
+
+        self.runner.run(work, on_done=done, title="Verifying evidence")
 
     def _jump(self, frame_index: int) -> None:
         self.viewer.go_to(frame_index)
@@ -408,6 +435,12 @@ class MainWindow(QMainWindow):
         self._present(dialog)
 
     def _edit_annotation(self, annotation: dict[str, Any]) -> None:
+        """Edit label and note; only what changed is sent, with the version shown.
+
+        Saving an annotation that another analyst changed (or deleted) since it
+        was loaded is refused by the service; the refusal is shown with an
+        offer to reload the annotation as it is now and edit that.
+        """
         dialog = AnnotationDialog(
             self, title=f"Edit annotation #{annotation['id']}",
             where=f"Frame {annotation['frame_index']}",
@@ -415,14 +448,63 @@ class MainWindow(QMainWindow):
         )  # fmt: skip
 
         def accepted() -> None:
-            label, note = dialog.label, dialog.note
+            changes: dict[str, Any] = {}
+            if dialog.label != annotation["label"]:
+                changes["label"] = dialog.label
+            if dialog.note != (annotation["note"] or "").strip():
+                changes["note"] = dialog.note
+            if not changes:
+                return
             self.runner.run(
-                lambda ctx: edit_annotation(self.app, annotation["id"], label=label, note=note),
+                lambda ctx: edit_annotation(
+                    self.app,
+                    annotation["id"],
+                    expected_version=annotation.get("version"),
+                    **changes,
+                ),
                 on_done=lambda a: self._reload_annotations(a["id"]),
+                on_error=lambda exc: self._edit_refused(exc, annotation),
             )
 
         dialog.accepted.connect(accepted)
         self._present(dialog)
+
+    def _edit_refused(self, exc: BaseException, annotation: dict[str, Any]) -> None:
+        """Show why a save was refused; on a conflict, offer to reload and edit again."""
+        if not isinstance(exc, EditConflict):
+            self.runner.show_error(describe_error(exc), "Annotation")
+            return
+        self._reload_annotations(annotation["id"])
+        buttons = QMessageBox.StandardButton.Cancel
+        if exc.current is not None:
+            buttons |= QMessageBox.StandardButton.Retry
+        box = QMessageBox(QMessageBox.Icon.Warning, "Annotation changed by someone else",
+                          str(exc), buttons, self)  # fmt: skip
+        self.runner.errors.append(str(exc))
+        if exc.current is not None:
+            box.button(QMessageBox.StandardButton.Retry).setText("Reload and edit")
+            box.setDefaultButton(QMessageBox.StandardButton.Retry)
+
+        def finished(result: int) -> None:
+            if result == QMessageBox.StandardButton.Retry:
+                self.reload_annotation_and_edit(annotation["clip_id"], annotation["id"])
+
+        box.finished.connect(finished)
+        self._present(box)
+
+    def reload_annotation_and_edit(self, clip_id: int, annotation_id: int) -> None:
+        """Fetch the annotation as stored now and reopen the edit dialog on it."""
+
+        def done(annotations: list[dict[str, Any]]) -> None:
+            current = next((a for a in annotations if a["id"] == annotation_id), None)
+            if self.clip_id == clip_id:
+                self._set_annotations(annotations, annotation_id)
+            if current is None:
+                self.runner.show_error(f"annotation #{annotation_id} no longer exists")
+                return
+            self._edit_annotation(current)
+
+        self.runner.run(lambda ctx: list_annotations(self.app, clip_id), on_done=done)
 
     def _delete_annotation(self, annotation: dict[str, Any]) -> None:
         box = QMessageBox(
@@ -435,9 +517,11 @@ class MainWindow(QMainWindow):
         def finished(result: int) -> None:
             if result == QMessageBox.StandardButton.Yes:
                 self.runner.run(
-                    lambda ctx: delete_annotation(self.app, annotation["id"]),
+                    lambda ctx: delete_annotation(self.app, annotation["id"],
+                                                  expected_version=annotation.get("version")),
                     on_done=lambda _r: self._reload_annotations(),
-                )
+                    on_error=lambda exc: self._edit_refused(exc, annotation),
+                )  # fmt: skip
 
         box.finished.connect(finished)
         self._present(box)

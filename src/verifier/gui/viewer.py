@@ -98,6 +98,7 @@ class FrameViewer(QWidget):
         self.runner = runner
         self._lane = f"viewer-{next(_lane_ids)}"
         self.view: ClipView | None = None
+        self._opening: int | None = None  # the clip last asked for, before its view loads
         self._source: FrameSource | None = None
         self.shown: ShownFrame | None = None
         self._requested: int | None = None  # latest index asked for
@@ -125,10 +126,21 @@ class FrameViewer(QWidget):
         self.info.setObjectName("frameInfo")
         self.timeline = Timeline(self)
         self.timeline.seekRequested.connect(self.go_to)
+        # Says, above the picture, when the opened clip's evidence is missing or
+        # its bytes no longer match the SHA-256 recorded at import.
+        self.banner = QLabel(self)
+        self.banner.setObjectName("integrityBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet(
+            "QLabel#integrityBanner { background: #c0392b; color: white; padding: 6px; }"
+        )
+        self.banner.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        layout.addWidget(self.banner)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.info)
         self.controls = self._make_controls()
@@ -248,8 +260,29 @@ class FrameViewer(QWidget):
 
     # ---------------------------------------------------------- clip loading
 
+    def show_integrity(self, clip_id: int | None, messages: list[str] | tuple[str, ...]) -> None:
+        """Show (or hide, with no messages) the banner about the clip's stored files.
+
+        Ignored when another clip has been opened since the check started.
+        """
+        if clip_id != self._opening:
+            return
+        if not messages:
+            self.banner.hide()
+            self.banner.clear()
+            return
+        self.banner.setText(
+            "Evidence integrity problem: "
+            + " ".join(messages)
+            + " Run Case ▸ Verify evidence for the full check."
+        )
+        self.banner.show()
+
     def open_clip(self, clip_id: int | None, at: int = 0) -> None:
         """Load a clip (in the background) and show frame ``at``."""
+        self._opening = clip_id
+        self.banner.hide()
+        self.banner.clear()
         self.pause()
         self._close_source()
         if clip_id is None:

@@ -22,13 +22,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Annotation, Clip
+from verifier.db.models import Annotation, Clip, CustodyEvent
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import AnnotationId, ClipId
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.frames import FrameTable, frame_table, load_frame_table
 from verifier.services.lookup import find_clip
 
@@ -96,6 +97,7 @@ def annotation_json(a: Annotation, table: FrameTable | None = None) -> dict[str,
     """An annotation as JSON; ``seconds`` needs the clip's frame table."""
     return {
         "id": a.id,
+        "version": a.version,
         "clip_id": a.clip_id,
         "frame_index": a.frame_index,
         "pts": a.pts,
@@ -177,29 +179,77 @@ def add_annotation(
         return data
 
 
+def _of(annotation_id: AnnotationId) -> Any:
+    """Custody details that concern one annotation (its events are logged on the clip)."""
+    return lambda details: details.get("annotation_id") == annotation_id
+
+
+def _current(session: Session, annotation: Annotation) -> dict[str, Any]:
+    clip = session.get(Clip, annotation.clip_id)
+    return annotation_json(annotation, frame_table(clip) if clip is not None else None)
+
+
+def _check_annotation(
+    session: Session,
+    annotation_id: AnnotationId,
+    annotation: Annotation | None,
+    expected_version: int | None,
+) -> Annotation:
+    """The annotation, if it is still the version the user saw (else a clear refusal)."""
+    if annotation is None:
+        if expected_version is None:
+            raise VerifierError(f"no annotation with id {annotation_id}")
+        clip_id = session.scalar(
+            select(CustodyEvent.target_id)
+            .where(CustodyEvent.action == "annotation.delete", CustodyEvent.target_type == "clip")
+            .where(CustodyEvent.details["annotation_id"].as_integer() == annotation_id)
+            .limit(1)
+        )
+        raise deleted_conflict(session, what=f"annotation #{annotation_id}",
+                               target_type="clip", target_id=int(clip_id or 0),
+                               action="annotation.delete", matches=_of(annotation_id))  # fmt: skip
+    check_version(
+        session, what=f"annotation #{annotation_id}", current_version=annotation.version,
+        expected_version=expected_version, target_type="clip", target_id=annotation.clip_id,
+        actions=("annotation.edit", "annotation.add"), matches=_of(annotation_id),
+        current=_current(session, annotation),
+    )  # fmt: skip
+    return annotation
+
+
 def edit_annotation(
     app: App,
     annotation_id: AnnotationId,
     *,
+    expected_version: int | None = None,
     rect: Sequence[float] | None = None,
     label: str | None = None,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """Change an annotation's rectangle, label or note; the log keeps before and after."""
+    """Change an annotation's rectangle, label or note; the log keeps before and after.
+
+    Only the fields given change. With ``expected_version`` (the version the
+    user saw) a save on an annotation changed or deleted since is refused
+    with :class:`~verifier.services.edits.EditConflict` instead of
+    overwriting the other analyst's work.
+    """
     if rect is None and label is None and note is None:
         raise VerifierError("nothing to change: give a new rectangle, label or note")
     label = _check_label(label) if label is not None else None
     with app.db.read() as session:
         annotation = session.get(Annotation, annotation_id)
         if annotation is None:
-            raise VerifierError(f"no annotation with id {annotation_id}")
+            _check_annotation(session, annotation_id, None, expected_version)
+        assert annotation is not None
         clip_id = ClipId(annotation.clip_id)
     _, table = _geometry(app, clip_id, None)
     clipped = clip_rect(rect, table.width, table.height) if rect is not None else None
     with app.db.write() as session:
-        annotation = session.get(Annotation, annotation_id)
+        annotation = _check_annotation(
+            session, annotation_id, session.get(Annotation, annotation_id), expected_version
+        )
         clip = session.get(Clip, clip_id)
-        if annotation is None or clip is None:
+        if clip is None:
             raise VerifierError(f"no annotation with id {annotation_id}")
         before = annotation_json(annotation, table)
         if clipped is not None:
@@ -216,12 +266,18 @@ def edit_annotation(
         return after
 
 
-def delete_annotation(app: App, annotation_id: AnnotationId) -> None:
-    """Withdraw an annotation; the log keeps what it marked."""
+def delete_annotation(
+    app: App, annotation_id: AnnotationId, *, expected_version: int | None = None
+) -> None:
+    """Withdraw an annotation; the log keeps what it marked.
+
+    With ``expected_version``, an annotation changed since the user saw it is
+    not withdrawn (they would be deleting something they have not read).
+    """
     with app.db.write() as session:
-        annotation = session.get(Annotation, annotation_id)
-        if annotation is None:
-            raise VerifierError(f"no annotation with id {annotation_id}")
+        annotation = _check_annotation(
+            session, annotation_id, session.get(Annotation, annotation_id), expected_version
+        )
         clip = session.get(Clip, annotation.clip_id)
         assert clip is not None
         data = annotation_json(annotation, frame_table(clip))

@@ -15,6 +15,7 @@ from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import CaseId
 from verifier.services.context import App
+from verifier.services.edits import check_version
 
 DEFAULT_CASE_SETTINGS: dict[str, Any] = {
     # Graphic footage: start thumbnails and the viewer blurred, audio muted.
@@ -179,12 +180,25 @@ def use_case(app: App, name: str) -> CaseRecord:
     return case
 
 
-def update_case_settings(app: App, case_id: CaseId, **changes: Any) -> dict[str, Any]:
-    """Change per-case preferences (logged)."""
+def update_case_settings(
+    app: App, case_id: CaseId, *, expected_version: int | None = None, **changes: Any
+) -> dict[str, Any]:
+    """Change per-case preferences (logged); only the keys given change.
+
+    The keys given are merged into what is stored now, so two analysts
+    changing different preferences both keep theirs. With
+    ``expected_version`` (the case version the user saw) a change to a case
+    altered since is refused with :class:`~verifier.services.edits.EditConflict`.
+    """
     with app.db.write() as session:
         case = session.get(Case, case_id)
         if case is None:
             raise VerifierError(f"no case with id {case_id}")
+        check_version(
+            session, what=f"case {case.name!r}", current_version=case.version,
+            expected_version=expected_version, target_type="case", target_id=case.id,
+            actions=("case.settings", "case.create"),
+        )  # fmt: skip
         merged = {**DEFAULT_CASE_SETTINGS, **case.settings, **changes}
         case.settings = merged
         custody.record(

@@ -26,6 +26,7 @@ from verifier.services.context import App
 from verifier.services.lookup import find_clip
 from verifier.services.matching import RELATIONS, list_matches
 from verifier.services.provenance import post_json
+from verifier.services.verification import clip_integrity
 
 #: Keyframe reasons that are edit points (a new shot starts there).
 EDIT_POINTS = frozenset({"cut", "fade"})
@@ -58,6 +59,10 @@ class ClipSummary:
     chronolocated: bool
     thumbnail: Path | None
     first_seen: str | None
+    #: Problems with the stored files ("evidence missing", "thumbnail altered"...):
+    #: a quick check (existence and size of the evidence, the listed thumbnail
+    #: re-hashed); ``verify`` re-hashes everything.
+    integrity: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The keys of ``verifier clips --json`` (and the head of ``verifier show``)."""
@@ -78,6 +83,7 @@ class ClipSummary:
             "keyframes": self.keyframes,
             "edit_points": self.edit_points,
             "flags": ", ".join(self.flags),
+            "integrity": list(self.integrity),
             "case": self.case_name,
         }
 
@@ -119,16 +125,22 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
     for clip in clips:
         first = min(clip.keyframes, key=lambda k: k.frame_index, default=None)
         thumbs[clip.id] = first.thumbnail_file_id if first else None
-    paths = {
-        f.id: app.store.resolve(f.stored_path)
+    thumb_files = {
+        f.id: f
         for f in session.scalars(
             select(StoredFile).where(StoredFile.id.in_([t for t in thumbs.values() if t]))
         )
     }
+    paths = {i: app.store.resolve(f.stored_path) for i, f in thumb_files.items()}
     summaries = []
     for clip in clips:
         reasons = [k.reason for k in clip.keyframes]
         seen = first_seen.get(clip.id)
+        thumb = thumb_files.get(thumbs[clip.id] or -1)
+        integrity = clip_integrity(
+            app, (clip.file.sha256, clip.file.size),
+            [(thumb.sha256, thumb.size)] if thumb is not None else [], clip_id=clip.id,
+        )  # fmt: skip
         summaries.append(
             ClipSummary(
                 id=ClipId(clip.id),
@@ -154,6 +166,7 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
                 chronolocated=chronos.get(clip.id, 0) > 0,
                 thumbnail=paths.get(thumbs[clip.id] or -1),
                 first_seen=seen.isoformat() if seen else None,
+                integrity=integrity.flags,
             )
         )
     return summaries

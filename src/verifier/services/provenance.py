@@ -28,6 +28,7 @@ from verifier.evidence import custody
 from verifier.ids import AppearanceId, CaseId, ClipId
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.lookup import find_clip
 from verifier.services.matching import list_matches
 from verifier.sources import AppearanceRecord, CollectionRecord
@@ -80,6 +81,7 @@ def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
 def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
     return {
         "id": a.id,
+        "version": a.version,
         "clip": None
         if clip is None
         else {"id": clip.id, "name": clip.name, "sha256": clip.file.sha256},
@@ -369,15 +371,48 @@ def _platform_from_url(url: str | None) -> str | None:
     return table.get(host, host or None)
 
 
-def edit_appearance(app: App, appearance_id: AppearanceId, **changes: str | None) -> dict[str, Any]:
-    """Change fields of an appearance; the log keeps the old and new values."""
+def _check_appearance(
+    session: Session,
+    appearance_id: AppearanceId,
+    appearance: Appearance | None,
+    expected_version: int | None,
+) -> Appearance:
+    """The appearance, if it is still the version the user saw (else a clear refusal)."""
+    what = f"appearance #{appearance_id}"
+    if appearance is None:
+        if expected_version is None:
+            raise VerifierError(f"no appearance with id {appearance_id}")
+        raise deleted_conflict(session, what=what, target_type="appearance",
+                               target_id=appearance_id, action="appearance.delete")  # fmt: skip
+    clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
+    check_version(
+        session, what=what, current_version=appearance.version,
+        expected_version=expected_version, target_type="appearance", target_id=appearance_id,
+        actions=("appearance.edit", "appearance.add"), current=appearance_json(appearance, clip),
+    )  # fmt: skip
+    return appearance
+
+
+def edit_appearance(
+    app: App,
+    appearance_id: AppearanceId,
+    *,
+    expected_version: int | None = None,
+    **changes: str | None,
+) -> dict[str, Any]:
+    """Change fields of an appearance; the log keeps the old and new values.
+
+    Only the fields given (not None) change. With ``expected_version`` (the
+    version the user saw) a save on an appearance changed or deleted since is
+    refused with :class:`~verifier.services.edits.EditConflict`.
+    """
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise VerifierError(f"cannot edit {', '.join(sorted(unknown))}")
     with app.db.write() as session:
-        appearance = session.get(Appearance, appearance_id)
-        if appearance is None:
-            raise VerifierError(f"no appearance with id {appearance_id}")
+        appearance = _check_appearance(
+            session, appearance_id, session.get(Appearance, appearance_id), expected_version
+        )
         before = appearance_json(appearance)
         for name, value in changes.items():
             if value is None:
@@ -388,6 +423,7 @@ def edit_appearance(app: App, appearance_id: AppearanceId, **changes: str | None
                 appearance.posted_at_text = value
             else:
                 setattr(appearance, name, value)
+        session.flush()
         after = appearance_json(appearance)
         custody.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
@@ -398,12 +434,18 @@ def edit_appearance(app: App, appearance_id: AppearanceId, **changes: str | None
         return appearance_json(appearance, clip)
 
 
-def delete_appearance(app: App, appearance_id: AppearanceId) -> None:
-    """Withdraw an appearance; the log keeps what it said."""
+def delete_appearance(
+    app: App, appearance_id: AppearanceId, *, expected_version: int | None = None
+) -> None:
+    """Withdraw an appearance; the log keeps what it said.
+
+    With ``expected_version``, an appearance changed since the user saw it is
+    not withdrawn.
+    """
     with app.db.write() as session:
-        appearance = session.get(Appearance, appearance_id)
-        if appearance is None:
-            raise VerifierError(f"no appearance with id {appearance_id}")
+        appearance = _check_appearance(
+            session, appearance_id, session.get(Appearance, appearance_id), expected_version
+        )
         custody.record(
             session, actor=app.analyst, action="appearance.delete", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,

@@ -134,3 +134,93 @@ def verify(
             },
         )
     return report
+
+
+# ---------------------------------------------------------------- per-clip checks
+#
+# ``verify`` re-hashes everything and takes minutes on a real library; the window
+# needs to say, on every listing, that a clip's evidence is gone, and, when a
+# clip is opened, that its bytes are not the ones imported. These checks are
+# read-only and record nothing: they point at problems, ``verify`` proves them.
+
+
+@dataclass(frozen=True)
+class ClipIntegrity:
+    """What is wrong with one clip's stored files: short flags and full sentences."""
+
+    clip_id: int
+    flags: tuple[str, ...]
+    messages: tuple[str, ...]
+    hashed: bool  # True when the evidence was re-hashed, not only looked at
+
+    @property
+    def ok(self) -> bool:
+        return not self.flags
+
+
+def stored_file_problem(
+    app: App, sha256: str, size: int, *, rehash: bool
+) -> tuple[str, str] | None:
+    """(``missing`` | ``altered`` | ``unreadable``, reason) for one stored file, or None.
+
+    Without ``rehash`` only existence and size are checked (a stat).
+    """
+    path = app.store.path_for(sha256)
+    try:
+        actual_size = path.stat().st_size
+    except FileNotFoundError:
+        return "missing", f"not in the store (expected at {path})"
+    except OSError as exc:
+        return "unreadable", f"cannot be read at {path} ({exc.strerror})"
+    if actual_size != size:
+        return "altered", f"is {actual_size} bytes at {path}, {size} were imported"
+    if rehash:
+        problem = app.store.verify_object(sha256)
+        if problem is not None:
+            state = "missing" if problem.startswith("missing") else "unreadable"
+            if problem.startswith("content changed"):
+                state = "altered"
+            return state, f"{problem} (at {path}; imported with SHA-256 {sha256})"
+    return None
+
+
+def clip_integrity(
+    app: App,
+    evidence: tuple[str, int],
+    thumbnails: list[tuple[str, int]],
+    *,
+    clip_id: int,
+    rehash: bool = False,
+) -> ClipIntegrity:
+    """Flags for one clip from its evidence and thumbnails, given as (sha256, size).
+
+    Takes plain values so the clip listing can call it on rows it already
+    loaded. Thumbnails are small and always re-hashed (an altered one would
+    otherwise be shown as if it were the clip); ``rehash`` re-hashes the
+    evidence too (when the clip is opened).
+    """
+    flags: list[str] = []
+    messages: list[str] = []
+    problem = stored_file_problem(app, *evidence, rehash=rehash)
+    if problem is not None:
+        flags.append(f"evidence {problem[0]}")
+        messages.append(f"The evidence file {problem[1]}.")
+    for sha256, size in thumbnails:
+        problem = stored_file_problem(app, sha256, size, rehash=True)
+        if problem is not None:
+            flag = f"thumbnail {problem[0]}"
+            if flag not in flags:
+                flags.append(flag)
+            messages.append(f"A thumbnail {problem[1]}.")
+    return ClipIntegrity(clip_id, tuple(flags), tuple(messages), hashed=rehash)
+
+
+def check_clip(app: App, clip_id: int) -> ClipIntegrity:
+    """Re-hash one clip's evidence and every keyframe thumbnail (when it is opened)."""
+    with app.db.read() as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None:
+            return ClipIntegrity(clip_id, (), (), hashed=False)
+        evidence = (clip.file.sha256, clip.file.size)
+        thumbs = [(k.thumbnail.sha256, k.thumbnail.size) for k in clip.keyframes if k.thumbnail]
+    return clip_integrity(app, evidence, thumbs, clip_id=clip_id, rehash=True)
