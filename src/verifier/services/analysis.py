@@ -106,6 +106,7 @@ def record_analysis(
         session.execute(delete(Keyframe).where(Keyframe.clip_id == clip_id))
         session.execute(delete(FrameHashSet).where(FrameHashSet.clip_id == clip_id))
         result = AnalysisResult(clip_id, status, error, list(warnings))
+        thumbnails: list[StoredFile] = []
         if analysis is not None:
             for k in analysis.keyframes:
                 thumb = _store_thumbnail(
@@ -115,6 +116,7 @@ def record_analysis(
                     clip.file,
                     f"{clip.file.sha256[:12]}-f{k.index}.jpg",
                 )
+                thumbnails.append(thumb)
                 session.add(
                     Keyframe(
                         clip_id=clip_id,
@@ -177,6 +179,9 @@ def record_analysis(
                 "pyav": av.__version__,
                 "libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
             },
+            # The results are derived and replaced by every analysis; only the
+            # thumbnails kept in the store are recorded items.
+            items=thumbnails,
         )
     return result, stored_views
 

@@ -97,6 +97,7 @@ def create_case(
                 target_id=case.id,
                 case_id=case.id,
                 details={"name": name, "description": description},
+                items=[case],
             )
             record = CaseRecord.of(case)
     except IntegrityError as exc:
@@ -195,5 +196,6 @@ def update_case_settings(app: App, case_id: CaseId, **changes: Any) -> dict[str,
             target_id=case.id,
             case_id=case.id,
             details={"changes": changes},
+            items=[case],
         )
         return merged

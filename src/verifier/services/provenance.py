@@ -177,6 +177,7 @@ def record_appearance(
             "clip_id": clip_id,
             "sidecar": str(rec.sidecar_path) if rec.sidecar_path else None,
         },
+        items=[appearance],
     )
     return appearance
 
@@ -285,6 +286,7 @@ def record_collection(app: App, case: CaseRecord, rec: CollectionRecord) -> Coll
                 target_id=row.id,
                 case_id=case.id,
                 details={**collection_json(row), "appearances": linked},
+                items=[row, *(session.get(Appearance, a) for a in linked)],
             )
         return CollectionResult(row.id, created, linked)
 
@@ -382,7 +384,7 @@ def edit_appearance(app: App, appearance_id: AppearanceId, **changes: str | None
         custody.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
-            details={"before": before, "after": after},
+            details={"before": before, "after": after}, items=[appearance],
         )  # fmt: skip
         clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
         return appearance_json(appearance, clip)
@@ -397,7 +399,7 @@ def delete_appearance(app: App, appearance_id: AppearanceId) -> None:
         custody.record(
             session, actor=app.analyst, action="appearance.delete", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
-            details={"deleted": appearance_json(appearance)},
+            details={"deleted": appearance_json(appearance)}, deleted=[appearance],
         )  # fmt: skip
         session.delete(appearance)
 
