@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Float, Integer, inspect, or_, select
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, load_only
 
 from verifier.db.models import (
     Annotation,
@@ -252,7 +252,13 @@ def check_states(session: Session, case_id: int | None = None) -> list[StateFind
     findings: list[StateFinding] = []
     present: set[str] = set()
     for kind in RECORDED:
-        query = select(kind.model).order_by(kind.model.id)  # type: ignore[attr-defined]
+        model: Any = kind.model
+        # Only the hashed columns: a clip's frame table or probe can be large.
+        query = (
+            select(model)
+            .options(load_only(*(getattr(model, name) for name in kind.fields)))
+            .order_by(model.id)
+        )
         if case_id is not None:
             query = query.where(case_filter(kind, case_id))
         for item in session.scalars(query):
