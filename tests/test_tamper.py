@@ -214,6 +214,18 @@ def test_items_recorded_before_state_hashes_are_information(
         report = verify(app)
         assert report.ok, report.problems
         assert any(f"clip #{item.clip_id}" in n and "not covered" in n for n in report.notes)
+        # A row no old event names is not "old": it was put there behind the log.
+        _sql(
+            app,
+            "INSERT INTO annotations (version, clip_id, frame_index, x, y, w, h, label, note, "
+            "created_at, created_by) VALUES (1, :c, 0, 0, 0, 5, 5, 'face', '', "
+            "'2024-01-01 00:00:00.000000', 'intruder')",
+            c=item.clip_id,
+        )
+        report = verify(app)
+        [problem] = report.problems
+        assert "no custody event recorded it" in problem.message
+        _sql(app, "DELETE FROM annotations WHERE created_by = 'intruder'")
         # Changed later through the program: covered from then on, so an edit shows.
         annotations.edit_annotation(app, note["id"], note="checked")
         _sql(app, "UPDATE annotations SET note = 'forged' WHERE id = :a", a=note["id"])

@@ -200,27 +200,60 @@ class _Seen:
     case_id: int | None
 
 
-def _latest_states(session: Session) -> tuple[dict[str, _Seen], int | None, bool]:
-    """Latest state per item from the log, the first state-carrying seq, and legacy events."""
+@dataclass
+class _Log:
+    """What the custody log says about items, read once."""
+
+    latest: dict[str, _Seen]
+    # Seq of the first event carrying state hashes (None: none does).
+    first_state: int | None
+    # Whether events from before state hashes exist.
+    legacy: bool
+    # Items that events from before state hashes name (by target or details).
+    named_before: set[str]
+
+
+# Item kinds every event from before state hashes named (as its target, or by
+# id in its details); stored files made by analysis and links were not named.
+_NAMED_BY_OLD_EVENTS = frozenset({"case", "clip", "appearance", "collection", "annotation"})
+
+
+def _old_names(target_type: str, target_id: str | None, details: dict[str, Any]) -> list[str]:
+    names = [f"{target_type}:{target_id}"] if target_id else []
+    for field_name, kind in (("annotation_id", "annotation"), ("file_id", "file")):
+        if details.get(field_name) is not None:
+            names.append(f"{kind}:{details[field_name]}")
+    return names
+
+
+def _read_log(session: Session) -> _Log:
+    """Latest state per item from the log, and what older events named."""
     latest: dict[str, _Seen] = {}
     first_state: int | None = None
     legacy = False
+    named: set[str] = set()
     rows = session.execute(
         select(
-            CustodyEvent.seq, CustodyEvent.action, CustodyEvent.case_id, CustodyEvent.details
+            CustodyEvent.seq,
+            CustodyEvent.action,
+            CustodyEvent.case_id,
+            CustodyEvent.target_type,
+            CustodyEvent.target_id,
+            CustodyEvent.details,
         ).order_by(CustodyEvent.seq)
     )
-    for seq, action, case_id, details in rows:
+    for seq, action, case_id, target_type, target_id, details in rows:
         states = (details or {}).get(STATE_KEY)
         if not isinstance(states, dict):
-            if first_state is None and action not in _NO_ITEMS:
+            if action not in _NO_ITEMS:
                 legacy = True
+                named.update(_old_names(target_type, target_id, details or {}))
             continue
         if first_state is None:
             first_state = seq
         for key, digest in states.items():
             latest[str(key)] = _Seen(seq, digest if isinstance(digest, str) else None, case_id)
-    return latest, first_state, legacy
+    return _Log(latest, first_state, legacy, named)
 
 
 # Older actions about no recorded item: their lack of state hashes means nothing.
@@ -245,9 +278,10 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
 
 def check_states(session: Session, case_id: int | None = None) -> list[StateFinding]:
     """Compare every recorded item (of one case, or all) with its latest custody event."""
-    latest, first_state, legacy = _latest_states(session)
+    log = _read_log(session)
+    latest = log.latest
     before = "recorded before state hashes were introduced" + (
-        f" at custody event #{first_state}" if first_state is not None else ""
+        f" at custody event #{log.first_state}" if log.first_state is not None else ""
     )
     findings: list[StateFinding] = []
     present: set[str] = set()
@@ -267,7 +301,8 @@ def check_states(session: Session, case_id: int | None = None) -> list[StateFind
             name = f"{kind.label} #{item.id}{_describe(item)}"  # type: ignore[attr-defined]
             seen = latest.get(key)
             if seen is None:
-                if legacy:
+                unnamed = kind.kind in _NAMED_BY_OLD_EVENTS and key not in log.named_before
+                if log.legacy and not unnamed:
                     findings.append(
                         StateFinding(
                             key, f"{name} is not covered by a state hash ({before})", False
