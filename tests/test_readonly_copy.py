@@ -183,3 +183,23 @@ def test_real_cli_on_a_read_only_mount(copy: Settings, cli_env: dict[str, str]) 
     assert "not recorded" in done.stdout and "read-only file system" in done.stdout
     assert "Traceback" not in done.stderr
     assert _digest_tree(copy.data_dir) == before
+
+
+def test_read_only_mount_without_the_store_staging_folder(
+    copy: Settings, cli_env: dict[str, str]
+) -> None:
+    """A copy that left out the store's empty tmp folder: one clear line, no traceback."""
+    if shutil.which("unshare") is None or not _can_mount_read_only(copy.data_dir):
+        pytest.skip("cannot make a private read-only mount here (unshare/mount not permitted)")
+    (copy.store_dir / "tmp").rmdir()
+    folder = str(copy.data_dir)
+    script = (
+        f"mount --bind '{folder}' '{folder}' && mount -o remount,bind,ro '{folder}' '{folder}' "
+        f"&& exec {sys.executable} -m verifier.cli.main --data-dir '{folder}' verify --all"
+    )
+    done = subprocess.run(
+        ["unshare", "-rm", "sh", "-c", script], capture_output=True, text=True, env=cli_env
+    )
+    assert done.returncode == 1
+    assert "cannot open the evidence store" in done.stderr and "tmp" in done.stderr
+    assert "Traceback" not in done.stderr

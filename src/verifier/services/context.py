@@ -89,5 +89,12 @@ def open_read_only_app(settings: Settings, reason: str) -> App:
     if not settings.store_dir.is_dir():
         raise VerifierError(f"the evidence store {settings.store_dir} is missing")
     db = open_database_read_only(settings, reason)
-    store = EvidenceStore(settings.store_dir)
+    try:
+        store = EvidenceStore(settings.store_dir)
+    except OSError as exc:  # its staging folder is missing and cannot be made
+        db.dispose()
+        raise VerifierError(
+            f"cannot open the evidence store {settings.store_dir}: {exc.strerror} "
+            f"({exc.filename}); copy the store folder whole, including its empty tmp folder"
+        ) from exc
     return App(settings=settings, db=db, store=store)
