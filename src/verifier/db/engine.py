@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from alembic import command
 from alembic.config import Config
@@ -33,16 +34,20 @@ from verifier.errors import VerifierError
 BUSY_TIMEOUT_MS = 60_000
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        if read_only:
+            # Changing the journal mode is a write; refuse writes even to root.
+            cur.execute("PRAGMA query_only = ON")
+        else:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = FULL")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA synchronous = FULL")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -51,11 +56,11 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """Create an engine with the per-backend settings described above."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -139,6 +144,8 @@ class Database:
 
     engine: Engine
     settings: Settings
+    # Why the database was opened read-only (None: it can be written).
+    read_only: str | None = None
 
     def __post_init__(self) -> None:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
@@ -153,6 +160,11 @@ class Database:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
+        if self.read_only is not None:
+            raise VerifierError(
+                f"the database {self.settings.database_url} is open read-only "
+                f"({self.read_only}): nothing can be recorded"
+            )
         session = self._writer()
         # Where this database keeps its files: the custody log anchors its
         # committed heads there, from an after-commit hook it registers itself.
@@ -181,3 +193,77 @@ def open_database(settings: Settings, *, migrate: bool = True) -> Database:
             f"cannot open the database {settings.database_url}: {exc.orig}"
         ) from exc
     return Database(engine=engine, settings=settings)
+
+
+def sqlite_read_only_urls(db_path: Path) -> list[tuple[str, str]]:
+    """The ways to open a SQLite file without writing, best first, each with its name.
+
+    ``mode=ro`` still sees a WAL's committed content but needs the ``-shm``
+    file (created beside the database when absent); ``immutable=1`` needs no
+    file besides the database, so it works on a read-only folder, but ignores
+    a WAL: it is only used when there is no WAL content to miss.
+    """
+    uri = "file:" + quote(str(db_path.resolve()), safe="/")
+    return [
+        ("read-only", f"sqlite:///{uri}?mode=ro&uri=true"),
+        ("immutable", f"sqlite:///{uri}?immutable=1&uri=true"),
+    ]
+
+
+def open_database_read_only(settings: Settings, reason: str) -> Database:
+    """Open the database without writing anything (a write-protected copy, an expert's copy).
+
+    No upgrade is attempted: a schema older than this program is a clear
+    error, since upgrading would mean writing. Raises VerifierError.
+    """
+    db_path = settings.sqlite_path
+    if db_path is None:
+        engine = create_engine(
+            settings.database_url,
+            pool_pre_ping=True,
+            execution_options={"postgresql_readonly": True},
+        )
+        return _checked_read_only(engine, settings, reason)
+    if not db_path.is_file():
+        raise VerifierError(f"cannot open the database {db_path}: no such file")
+    wal = db_path.with_name(db_path.name + "-wal")
+    errors: list[str] = []
+    for name, url in sqlite_read_only_urls(db_path):
+        if name == "immutable" and wal.exists() and wal.stat().st_size > 0:
+            errors.append(
+                f"{wal} holds changes not yet merged into the database, and they cannot be "
+                "read without write access to the folder; copy the folder again after closing "
+                "the program, or make it writable"
+            )
+            break
+        engine = make_engine(url, read_only=True)
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+        except OperationalError as exc:
+            engine.dispose()
+            errors.append(f"{name}: {exc.orig}")
+            continue
+        return _checked_read_only(engine, settings, reason)
+    raise VerifierError(f"cannot open the database {db_path} read-only: {'; '.join(errors)}")
+
+
+def _checked_read_only(engine: Engine, settings: Settings, reason: str) -> Database:
+    """Refuse a database whose schema is not this program's: it cannot be upgraded here."""
+    try:
+        current = current_revision(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise VerifierError(
+            f"cannot read the database {settings.database_url}: {exc.orig}"
+        ) from exc
+    head = head_revision()
+    if current != head:
+        engine.dispose()
+        found = f"schema revision {current}" if current else "no Verifier schema"
+        raise VerifierError(
+            f"the database {settings.database_url} has {found}, not this program's {head}, "
+            f"and cannot be upgraded because it is opened read-only ({reason}); upgrade a "
+            "writable copy first, or use the program version that made it"
+        )
+    return Database(engine=engine, settings=settings, read_only=reason)

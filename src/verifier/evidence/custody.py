@@ -16,7 +16,8 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from verifier import TOOL_NAME, __version__
 from verifier.db.models import CustodyEvent
 from verifier.db.types import utcnow
+from verifier.evidence.state import STATE_KEY, state_entries
 
 GENESIS = "0" * 64
 ANCHOR_NAME = "custody.anchor"
@@ -103,9 +105,25 @@ def record(
     target_id: str | int | None = None,
     case_id: int | None = None,
     details: dict[str, Any] | None = None,
+    items: Iterable[object] = (),
+    deleted: Iterable[object] = (),
 ) -> CustodyEvent:
-    """Append one event inside the caller's write transaction."""
+    """Append one event inside the caller's write transaction.
+
+    ``items`` are the recorded rows (see :mod:`verifier.evidence.state`) this
+    event created or changed, and ``deleted`` those it removes (pass them
+    before deleting): their state hashes go into the event's details so that
+    ``verify`` can tell a later direct edit of the row from a recorded one.
+    """
     _lock_chain(session)
+    details = dict(details or {})
+    items, deleted = list(items), list(deleted)
+    if items or deleted:
+        # Defaults (ids, timestamps) are filled in by the flush: hash what is stored.
+        session.flush()
+    # Always present (empty when the event is about no recorded item), so that
+    # ``verify`` can tell events made before state hashes existed.
+    details[STATE_KEY] = state_entries(items, deleted)
     last = session.execute(
         select(CustodyEvent.seq, CustodyEvent.hash).order_by(CustodyEvent.seq.desc()).limit(1)
     ).first()
@@ -118,7 +136,7 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         case_id=case_id,
-        details=_json_safe(details or {}),
+        details=_json_safe(details),
         tool=TOOL_NAME,
         tool_version=__version__,
         prev_hash=prev,
@@ -148,10 +166,17 @@ def _forget_heads(session: Session) -> None:
 
 
 def write_anchor(data_dir: Path, heads: Sequence[tuple[int, str]]) -> None:
-    """Append committed chain heads to the anchor file (call after commit)."""
+    """Append committed chain heads to the anchor file (call after commit).
+
+    A missing anchor is only started with the log's first event: when it has
+    gone missing later it stays missing, so that ``verify`` keeps reporting it
+    until someone re-anchors explicitly (``verifier custody re-anchor``).
+    """
     if not heads:
         return
     path = data_dir / ANCHOR_NAME
+    if not path.exists() and heads[0][0] != 1:
+        return
     with open(path, "a", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -222,22 +247,109 @@ def verify_chain(session: Session, data_dir: Path | None = None) -> tuple[int, l
         prev_hash = event.hash
         expected_seq = event.seq + 1
     if data_dir is not None:
-        for seq, digest in read_anchor(data_dir):
-            stored = hashes.get(seq)
-            if stored is None:
-                problems.append(
-                    ChainProblem(
-                        seq,
-                        None,
-                        f"custody event #{seq} was recorded but is now missing from the log",
-                    )
-                )
-            elif stored != digest:
-                problems.append(
-                    ChainProblem(
-                        seq,
-                        None,
-                        f"custody event #{seq} differs from the hash anchored when it was recorded",
-                    )
-                )
+        problems.extend(_check_anchor(data_dir, hashes))
     return count, problems
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """``#3, #7..#9``: consecutive sequence numbers folded for a one-line message."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(f"#{start}" if start == prev else f"#{start}..#{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts[:10]) + (f" and {len(parts) - 10} more" if len(parts) > 10 else "")
+
+
+def _check_anchor(data_dir: Path, hashes: dict[int, str]) -> list[ChainProblem]:
+    """Every event must be in the anchor with the same hash, and nothing more.
+
+    A missing anchor, or one without some events, is a failure: that is what
+    deleting or replacing the anchor to hide a rewritten chain looks like.
+    After a known cause (a copy made without the anchor, a crash between
+    commit and anchoring) ``verifier custody re-anchor --reason`` records the
+    decision to trust the current chain.
+    """
+    path = data_dir / ANCHOR_NAME
+    hint = "; if the cause is known, run `verifier custody re-anchor --reason TEXT`"
+    if not path.exists():
+        if hashes:
+            return [
+                ChainProblem(
+                    None,
+                    None,
+                    f"the custody anchor {path} is missing although the log has "
+                    f"{len(hashes)} event(s): it was deleted or not copied{hint}",
+                )
+            ]
+        return []
+    problems: list[ChainProblem] = []
+    anchored: dict[int, str] = {}
+    for seq, digest in read_anchor(data_dir):
+        anchored.setdefault(seq, digest)
+        stored = hashes.get(seq)
+        if stored is None:
+            problems.append(
+                ChainProblem(
+                    seq, None, f"custody event #{seq} was recorded but is now missing from the log"
+                )
+            )
+        elif stored != digest:
+            problems.append(
+                ChainProblem(
+                    seq,
+                    None,
+                    f"custody event #{seq} differs from the hash anchored when it was recorded",
+                )
+            )
+    unanchored = sorted(seq for seq in hashes if seq not in anchored)
+    if unanchored:
+        problems.append(
+            ChainProblem(
+                unanchored[0],
+                None,
+                f"custody event(s) {_ranges(unanchored)} are not in the anchor {path}: "
+                f"the anchor was replaced or truncated, or the program stopped between "
+                f"recording and anchoring{hint}",
+            )
+        )
+    return problems
+
+
+def anchor_digest(data_dir: Path) -> str | None:
+    """SHA-256 of the anchor file as it is now (None when there is none)."""
+    path = data_dir / ANCHOR_NAME
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def replace_anchor(data_dir: Path, heads: Sequence[tuple[int, str]], stamp: str) -> Path | None:
+    """Write a fresh anchor holding ``heads``; the old one is kept beside it, renamed.
+
+    Returns where the old anchor was kept (None when there was none). The new
+    file is written completely before it takes the anchor's name.
+    """
+    path = data_dir / ANCHOR_NAME
+    kept: Path | None = None
+    if path.exists():
+        kept = data_dir / f"{ANCHOR_NAME}.replaced-{stamp}"
+        os.link(path, kept)
+    temp = data_dir / f"{ANCHOR_NAME}.new"
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{seq} {digest}\n" for seq, digest in heads)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+    return kept
+
+
+def chain_heads(session: Session) -> list[tuple[int, str]]:
+    """Every event's (seq, hash), in order: the content of a fresh anchor."""
+    rows = session.execute(select(CustodyEvent.seq, CustodyEvent.hash).order_by(CustodyEvent.seq))
+    return [(seq, digest) for seq, digest in rows]

@@ -128,6 +128,7 @@ def record_analysis(
         flags = [f.__dict__ for f in metadata_flags(info, first_seen=first_seen)] if info else []
         session.execute(delete(Keyframe).where(Keyframe.clip_id == clip_id))
         session.execute(delete(FrameHashSet).where(FrameHashSet.clip_id == clip_id))
+        thumbnails: list[StoredFile] = []
         if analysis is not None:
             for k in analysis.keyframes:
                 thumb = _store_thumbnail(
@@ -137,6 +138,7 @@ def record_analysis(
                     clip.file,
                     f"{clip.file.sha256[:12]}-f{k.index}.jpg",
                 )
+                thumbnails.append(thumb)
                 session.add(
                     Keyframe(
                         clip_id=clip_id,
@@ -180,12 +182,22 @@ def record_analysis(
         clip.flags = flags
         clip.analysed_at = utcnow()
         clip.analysis_version = ANALYSIS_VERSION
-        _record_event(app, session, clip, result)
+        _record_event(app, session, clip, result, thumbnails)
     return result, stored_views
 
 
-def _record_event(app: App, session: Any, clip: Clip, result: AnalysisResult) -> None:
-    """The custody event of one analysis, complete or failed."""
+def _record_event(
+    app: App,
+    session: Any,
+    clip: Clip,
+    result: AnalysisResult,
+    thumbnails: list[StoredFile] | None = None,
+) -> None:
+    """The custody event of one analysis, complete or failed.
+
+    The results are derived and replaced by every analysis; only the
+    thumbnails kept in the store are recorded items (with state hashes).
+    """
     custody.record(
         session,
         actor=app.analyst,
@@ -206,6 +218,7 @@ def _record_event(app: App, session: Any, clip: Clip, result: AnalysisResult) ->
             "pyav": av.__version__,
             "libavcodec": ".".join(map(str, av.library_versions.get("libavcodec", ()))),
         },
+        items=thumbnails or [],
     )
 
 

@@ -133,9 +133,20 @@ def list_annotations(
         return annotations_for_clip(session, find_clip(session, clip_ref, case))
 
 
-def _record(app: App, session: Session, action: str, clip: Clip, details: dict[str, Any]) -> None:
+def _record(
+    app: App,
+    session: Session,
+    action: str,
+    clip: Clip,
+    details: dict[str, Any],
+    annotation: Annotation,
+    *,
+    deleted: bool = False,
+) -> None:
     custody.record(session, actor=app.analyst, action=action, target_type="clip",
-                 target_id=clip.id, case_id=clip.case_id, details=details)  # fmt: skip
+                   target_id=clip.id, case_id=clip.case_id, details=details,
+                   items=[] if deleted else [annotation],
+                   deleted=[annotation] if deleted else [])  # fmt: skip
 
 
 def _geometry(
@@ -175,7 +186,7 @@ def add_annotation(
         details: dict[str, Any] = {"annotation_id": annotation.id, "annotation": data}
         if (x, y, w, h) != tuple(float(v) for v in rect):
             details["requested_rect"] = [float(v) for v in rect]
-        _record(app, session, "annotation.add", clip, details)
+        _record(app, session, "annotation.add", clip, details, annotation)
         return data
 
 
@@ -262,7 +273,8 @@ def edit_annotation(
         session.flush()
         after = annotation_json(annotation, table)
         _record(app, session, "annotation.edit", clip,
-                {"annotation_id": annotation_id, "before": before, "after": after})  # fmt: skip
+                {"annotation_id": annotation_id, "before": before, "after": after},
+                annotation)  # fmt: skip
         return after
 
 
@@ -282,5 +294,6 @@ def delete_annotation(
         assert clip is not None
         data = annotation_json(annotation, frame_table(clip))
         _record(app, session, "annotation.delete", clip,
-                {"annotation_id": annotation_id, "deleted": data})  # fmt: skip
+                {"annotation_id": annotation_id, "deleted": data}, annotation,
+                deleted=True)  # fmt: skip
         session.delete(annotation)

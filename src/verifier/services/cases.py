@@ -98,6 +98,7 @@ def create_case(
                 target_id=case.id,
                 case_id=case.id,
                 details={"name": name, "description": description},
+                items=[case],
             )
             record = CaseRecord.of(case)
     except IntegrityError as exc:
@@ -209,5 +210,6 @@ def update_case_settings(
             target_id=case.id,
             case_id=case.id,
             details={"changes": changes},
+            items=[case],
         )
         return merged

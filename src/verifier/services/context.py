@@ -6,6 +6,7 @@ functions; nothing else holds global state.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -15,10 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from verifier.config import Settings, load_settings
-from verifier.db.engine import Database, open_database
+from verifier.db.engine import Database, open_database, open_database_read_only
 from verifier.db.models import AppMeta, StoredFile
 from verifier.errors import VerifierError
-from verifier.evidence.store import EvidenceStore, create_identity, read_identity
+from verifier.evidence.store import (
+    EvidenceStore,
+    StoreWriteError,
+    create_identity,
+    read_identity,
+)
 
 STORE_ID_KEY = "store_id"
 """The ``app_meta`` key under which the database remembers its store's identity."""
@@ -32,6 +38,11 @@ class App:
     # Per-application derived state that services rebuild from the database
     # (e.g. the frame-hash index); never the source of truth.
     caches: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def read_only(self) -> str | None:
+        """Why nothing can be recorded in this data folder (None: it can be written)."""
+        return self.db.read_only
 
     @property
     def analyst(self) -> str:
@@ -118,6 +129,20 @@ def bind_store(db: Database, root: Path) -> EvidenceStore:
     return store
 
 
+def _check_store_identity(db: Database, root: Path) -> None:
+    """The read-only form of :func:`bind_store`: compare identities, write nothing."""
+    with db.read() as session:
+        meta = session.get(AppMeta, STORE_ID_KEY)
+    if meta is None:
+        return  # a database from before store identities: nothing to compare with
+    found = read_identity(root)
+    if found != meta.value:
+        raise VerifierError(
+            f"the evidence store {root} is store {found or '(no identity file)'}, but this "
+            f"database was made with store {meta.value}: copy the matching store with it"
+        )
+
+
 def open_app(settings: Settings | None = None) -> App:
     """Open the data folder: upgrade the database, bind its store, clear dead staging files."""
     settings = settings or load_settings()
@@ -128,4 +153,49 @@ def open_app(settings: Settings | None = None) -> App:
         db.dispose()
         raise
     store.sweep()
+    return App(settings=settings, db=db, store=store)
+
+
+def why_read_only(settings: Settings) -> str | None:
+    """Why the data folder cannot be written (None when it can, or when it does not exist).
+
+    Looks at the file system (mounted read-only) and at the permissions of the
+    database file and the folder; an expert's copy is often handed over as
+    both. A PostgreSQL database is assumed writable.
+    """
+    folder = settings.data_dir
+    if not folder.is_dir():
+        return None
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return f"the data folder {folder} is on a read-only file system"
+    db_path = settings.sqlite_path
+    if db_path is not None and db_path.exists() and not os.access(db_path, os.W_OK):
+        return f"the database file {db_path} is write-protected"
+    if not os.access(folder, os.W_OK):
+        return f"the data folder {folder} is write-protected"
+    return None
+
+
+def open_read_only_app(settings: Settings, reason: str) -> App:
+    """Open a data folder for checking only: no upgrade, no clean-up, nothing recorded.
+
+    ``reason`` says why (a read-only file system, ``--read-only``) and is
+    repeated wherever the program has to say that it recorded nothing.
+    Raises VerifierError when the folder holds no Verifier data.
+    """
+    if not settings.store_dir.is_dir():
+        raise VerifierError(f"the evidence store {settings.store_dir} is missing")
+    db = open_database_read_only(settings, reason)
+    try:
+        _check_store_identity(db, settings.store_dir)
+        store = EvidenceStore(settings.store_dir)
+    except (OSError, StoreWriteError) as exc:  # its staging folder is missing, cannot be made
+        db.dispose()
+        raise VerifierError(
+            f"cannot open the evidence store {settings.store_dir}: {exc}; "
+            "copy the store folder whole, including its empty tmp folder"
+        ) from exc
+    except BaseException:
+        db.dispose()
+        raise
     return App(settings=settings, db=db, store=store)

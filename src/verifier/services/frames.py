@@ -466,6 +466,7 @@ def export_frame(
             target_id=clip_id,
             case_id=case_id,
             details={**result.to_json(), "role": role},
+            items=[stored],
         )
         if target is not None:
             # Inside the transaction: a copy that cannot be written rolls back

@@ -503,6 +503,7 @@ def record_import(app: App, case_id: CaseId, ingested: Ingested) -> ImportItem:
                 "already_in_case": status == "already-present",
                 "file_id": stored.id,
             },
+            items=[stored, clip],
         )
         return ImportItem(
             path=str(path),

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from verifier.analysis.pipeline import HASH_ALGORITHM, analyse_video, hash_algorithm
@@ -197,27 +197,27 @@ def match_clip(app: App, clip_id: ClipId, fresh: StoredViews | None = None) -> i
             )
         case_id = clip.case_id
     with app.db.write() as session:
-        session.execute(
-            delete(ClipLink).where(
-                ClipLink.origin == "auto",
-                or_(ClipLink.clip_a_id == clip_id, ClipLink.clip_b_id == clip_id),
-            )
-        )
-        for twin in twins:
-            session.add(ClipLink(
-                clip_a_id=clip_id, clip_b_id=twin, relation="exact-duplicate", origin="auto",
-                score=1.0, offset_seconds=0.0, rationale="identical bytes (same SHA-256)",
-                details={"segments": [], "transform": {"mirrored": False, "speed": 1.0}},
-                created_by=app.analyst,
-            ))  # fmt: skip
+        replaced = list(session.scalars(select(ClipLink).where(
+            ClipLink.origin == "auto",
+            or_(ClipLink.clip_a_id == clip_id, ClipLink.clip_b_id == clip_id),
+        )))  # fmt: skip
+        for old in replaced:
+            session.delete(old)
+        links = [ClipLink(
+            clip_a_id=clip_id, clip_b_id=twin, relation="exact-duplicate", origin="auto",
+            score=1.0, offset_seconds=0.0, rationale="identical bytes (same SHA-256)",
+            details={"segments": [], "transform": {"mirrored": False, "speed": 1.0}},
+            created_by=app.analyst,
+        ) for twin in twins]  # fmt: skip
         for other_id, match in matches:
             doc = match.to_json()
-            session.add(ClipLink(
+            links.append(ClipLink(
                 clip_a_id=clip_id, clip_b_id=other_id, relation=match.relation, origin="auto",
                 score=match.score, offset_seconds=match.offset,
                 rationale=f"{len(match.pairs)} frame pairs aligned at a consistent offset",
                 details=doc, created_by=app.analyst,
             ))  # fmt: skip
+        session.add_all(links)
         custody.record(
             session,
             actor=app.analyst,
@@ -233,6 +233,8 @@ def match_clip(app: App, clip_id: ClipId, fresh: StoredViews | None = None) -> i
                     for other, m in matches
                 ],
             },
+            items=links,
+            deleted=replaced,
         )  # fmt: skip
     return len(twins) + len(matches)
 

@@ -189,6 +189,7 @@ def record_appearance(
             "clip_id": clip_id,
             "sidecar": str(rec.sidecar_path) if rec.sidecar_path else None,
         },
+        items=[appearance],
     )
     return appearance
 
@@ -297,6 +298,7 @@ def record_collection(app: App, case: CaseRecord, rec: CollectionRecord) -> Coll
                 target_id=row.id,
                 case_id=case.id,
                 details={**collection_json(row), "appearances": linked},
+                items=[row, *(session.get(Appearance, a) for a in linked)],
             )
         return CollectionResult(row.id, created, linked)
 
@@ -428,7 +430,7 @@ def edit_appearance(
         custody.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
-            details={"before": before, "after": after},
+            details={"before": before, "after": after}, items=[appearance],
         )  # fmt: skip
         clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
         return appearance_json(appearance, clip)
@@ -449,7 +451,7 @@ def delete_appearance(
         custody.record(
             session, actor=app.analyst, action="appearance.delete", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
-            details={"deleted": appearance_json(appearance)},
+            details={"deleted": appearance_json(appearance)}, deleted=[appearance],
         )  # fmt: skip
         session.delete(appearance)
 

@@ -1,7 +1,11 @@
-"""Verify a data folder: every stored file re-hashed, the custody chain checked.
+"""Verify a data folder: every stored file re-hashed, the custody chain and anchor
+checked, and every recorded item compared with what the custody log says it was.
 
-Verification is itself a custody event: the report records when the
-evidence was last shown to be intact, and by whom.
+Verification is itself a custody event where it can be: the report records
+when the evidence was last shown to be intact, and by whom. On a
+write-protected copy (an expert's copy) every check still runs and the report
+says that the verification was not recorded, and why. The checks only read,
+so that a copy is verified exactly as it was handed over.
 """
 
 from __future__ import annotations
@@ -9,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from verifier.db.models import Clip, Keyframe, StoredFile
+from verifier.errors import VerifierError
 from verifier.evidence import custody
+from verifier.evidence.state import RECORDED, case_filter, check_states
 from verifier.progress import ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
@@ -20,7 +27,7 @@ from verifier.services.context import App
 
 @dataclass(frozen=True)
 class Problem:
-    kind: str  # file | custody
+    kind: str  # file | custody | state
     target: str
     message: str
 
@@ -33,8 +40,14 @@ class VerificationReport:
     files_checked: int = 0
     bytes_checked: int = 0
     events_checked: int = 0
+    items_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # Information, not failures: items last recorded before state hashes existed.
+    notes: list[str] = field(default_factory=list)
     unreferenced_objects: list[str] = field(default_factory=list)
+    # Whether the verification itself went into the custody log, and if not, why.
+    recorded: bool = False
+    not_recorded_reason: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -46,8 +59,12 @@ class VerificationReport:
             "files_checked": self.files_checked,
             "bytes_checked": self.bytes_checked,
             "events_checked": self.events_checked,
+            "items_checked": self.items_checked,
             "problems": [p.to_json() for p in self.problems],
+            "notes": self.notes,
             "unreferenced_objects": self.unreferenced_objects,
+            "recorded": self.recorded,
+            "not_recorded_reason": self.not_recorded_reason,
         }
 
 
@@ -82,7 +99,7 @@ def _files_for_case(app: App, case: CaseRecord) -> list[StoredFile]:
 def verify(
     app: App, case: CaseRecord | None = None, *, progress: ProgressCallback = no_progress
 ) -> VerificationReport:
-    """Re-hash stored files (of one case, or all) and check the custody chain."""
+    """Re-hash stored files (of one case, or all), check the custody log and item states."""
     report = VerificationReport()
     if case is None:
         with app.db.read() as session:
@@ -115,25 +132,99 @@ def verify(
         )
     with app.db.read() as session:
         count, chain_problems = custody.verify_chain(session, app.settings.data_dir)
+        findings = check_states(session, case.id if case else None)
     report.events_checked = count
     report.problems.extend(Problem("custody", f"event #{p.seq}", p.message) for p in chain_problems)
+    report.items_checked = _count_items(app, case)
+    report.problems.extend(Problem("state", f.key, f.message) for f in findings if f.failure)
+    report.notes.extend(f.message for f in findings if not f.failure)
+    _record_verification(app, case, report)
+    return report
+
+
+def _count_items(app: App, case: CaseRecord | None) -> int:
+    """How many recorded items exist (of the case, or all): each was compared."""
+    total = 0
+    with app.db.read() as session:
+        for kind in RECORDED:
+            query = select(func.count()).select_from(kind.model)
+            if case is not None:
+                query = query.where(case_filter(kind, case.id))
+            total += session.scalar(query) or 0
+    return total
+
+
+def _record_verification(app: App, case: CaseRecord | None, report: VerificationReport) -> None:
+    """Log the verification where the data folder can be written; else say why not."""
+    if app.read_only is not None:
+        report.not_recorded_reason = app.read_only
+        return
+    try:
+        with app.db.write() as session:
+            custody.record(
+                session,
+                actor=app.analyst,
+                action="verify",
+                target_type="case" if case else "library",
+                target_id=case.id if case else None,
+                case_id=case.id if case else None,
+                details={
+                    "ok": report.ok,
+                    "files_checked": report.files_checked,
+                    "bytes_checked": report.bytes_checked,
+                    "events_checked": report.events_checked,
+                    "items_checked": report.items_checked,
+                    "problems": [p.message for p in report.problems][:50],
+                },
+            )
+    except (VerifierError, SQLAlchemyError, OSError) as exc:
+        # The checks are done and their result stands; only the record failed.
+        reason = getattr(exc, "orig", None) or exc
+        report.not_recorded_reason = f"the custody log could not be written: {reason}"
+        return
+    report.recorded = True
+
+
+def re_anchor(app: App, reason: str) -> dict[str, Any]:
+    """Trust the custody log as it is now: write a fresh anchor from it, as a logged act.
+
+    For a known cause only (a copy made without ``custody.anchor``, a crash
+    between a commit and its anchoring): the event names who decided it, when
+    and why, and what the old anchor was (it is kept, renamed, beside the new
+    one). Raises VerifierError without a reason or on a read-only folder.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise VerifierError("re-anchoring needs a reason (--reason TEXT): it is logged")
+    data_dir = app.settings.data_dir
+    with app.db.read() as session:
+        count, problems = custody.verify_chain(session, data_dir)
+    previous = custody.anchor_digest(data_dir)
     with app.db.write() as session:
-        custody.record(
+        event = custody.record(
             session,
             actor=app.analyst,
-            action="verify",
-            target_type="case" if case else "library",
-            target_id=case.id if case else None,
-            case_id=case.id if case else None,
+            action="custody.re-anchor",
+            target_type="library",
             details={
-                "ok": report.ok,
-                "files_checked": report.files_checked,
-                "bytes_checked": report.bytes_checked,
-                "events_checked": report.events_checked,
-                "problems": [p.message for p in report.problems][:50],
+                "reason": reason,
+                "previous_anchor_sha256": previous,
+                "events_in_log": count,
+                "problems_before": [p.message for p in problems][:50],
             },
         )
-    return report
+        seq = event.seq
+    with app.db.read() as session:
+        heads = custody.chain_heads(session)
+    stamp = f"{seq}"
+    kept = custody.replace_anchor(data_dir, heads, stamp)
+    return {
+        "seq": seq,
+        "reason": reason,
+        "events_anchored": len(heads),
+        "previous_anchor_sha256": previous,
+        "previous_anchor_kept_as": str(kept) if kept else None,
+    }
 
 
 # ---------------------------------------------------------------- per-clip checks
