@@ -39,6 +39,7 @@ from verifier.errors import VerifierError
 from verifier.media.info import (
     FileHead,
     MediaInfo,
+    check_dimensions,
     format_utc,
     parse_timestamp,
     read_head,
@@ -276,6 +277,8 @@ def _probe_container(container: av.container.InputContainer, head: FileHead) -> 
     stream_tags = _stream_tags(container)
     vtags = stream_tags[video.index]["metadata"]
     cc = video.codec_context
+    # The declared frame size, checked before the first frame is decoded.
+    check_dimensions(cc.coded_width or cc.width, cc.coded_height or cc.height, head.path)
     time_base = video.time_base
 
     # One pass over the video packets: timestamps for VFR and the frame count,
