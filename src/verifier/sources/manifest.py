@@ -167,12 +167,28 @@ def _read_text(path: Path, max_bytes: int) -> str | SidecarProblem:
         )
 
 
+#: Longest CSV cell, in characters: Python's ``csv`` module limit (131,072),
+#: stated here and in the README so that the error can name it. A longer
+#: caption or note belongs in a JSON manifest, which has no such limit.
+CSV_FIELD_LIMIT = csv.field_size_limit()
+
+
+def _csv_error(exc: csv.Error, where: str) -> str:
+    """The CSV module's complaint, with the field limit named when that is the cause."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell {where} is longer than the {CSV_FIELD_LIMIT:,}-character limit of CSV "
+            "manifests (write long notes in a manifest.json instead)"
+        )
+    return f"malformed CSV {where}: {exc}"
+
+
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | SidecarProblem]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        yield 0, SidecarProblem(path, f"malformed CSV header: {exc}")
+        yield 0, SidecarProblem(path, _csv_error(exc, "in the header"))
         return
     if not header or not any(cell.strip() for cell in header):
         yield 0, SidecarProblem(path, "empty CSV: no header row")
@@ -195,7 +211,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | Sid
             yield (
                 number + 1,
                 SidecarProblem(
-                    path, f"malformed CSV at line {reader.line_num}: {exc}; rest of file not read"
+                    path,
+                    f"{_csv_error(exc, f'at line {reader.line_num}')}; rest of file not read",
                 ),
             )
             return
