@@ -230,7 +230,9 @@ def probe(path: str | Path) -> MediaInfo:
     if sniff_still(head.head):
         return probe_still(head.path)
     try:
-        container = av.open(str(head.path), mode="r")
+        # Tags are text the file's author chose: bytes that are not UTF-8
+        # are shown replaced rather than refusing the file (PyAV's default).
+        container = av.open(str(head.path), mode="r", metadata_errors="replace")
     except (av.error.FFmpegError, OSError) as exc:
         raise _open_error(exc, head) from exc
     try:

@@ -319,16 +319,18 @@ def _media(folder: Path, value: str | None) -> Path | str:
     relative = value.replace("\\", "/")
     if relative.startswith("/") or re.match(r"[A-Za-z]:", relative):
         return f"absolute path {value!r}: paths must be relative to the manifest's folder"
+    shown = f"{value[:200]!r}{'…' if len(value) > 200 else ''}"
     try:
         target = resolve_inside(folder / PurePosixPath(relative), folder)
-    except (OSError, RuntimeError) as exc:  # symlink loops
-        return f"cannot resolve path {value!r}: {exc}"
-    if target is None:
-        return f"path {value!r} leads outside the manifest's folder: refused"
-    if not target.exists():
-        return f"file {value!r} not found next to the manifest"
-    if not target.is_file():
-        return f"path {value!r} is not a file"
+        if target is None:
+            return f"path {shown} leads outside the manifest's folder: refused"
+        # exists() and is_file() raise for names the system refuses (too long, NUL).
+        if not target.exists():
+            return f"file {shown} not found next to the manifest"
+        if not target.is_file():
+            return f"path {shown} is not a file"
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loops, names too long, NUL
+        return f"cannot resolve path {shown}: {getattr(exc, 'strerror', None) or exc}"
     return target
 
 

@@ -254,9 +254,11 @@ class ExportReader:
                         )
         except Exception as exc:
             where = f" near byte {stream.bytes_read}"
+            # yajl's messages span lines (the text, then a caret under it): one line here.
+            said = " ".join(str(exc).split())[:300]
             yield SidecarProblem(
                 self.path,
-                f"{RESULT_JSON} is not valid JSON{where} ({type(exc).__name__}: {exc}); "
+                f"{RESULT_JSON} is not valid JSON{where} ({type(exc).__name__}: {said}); "
                 "messages after this point could not be read",
                 entry=self._entry_after(chat),
             )
