@@ -216,3 +216,17 @@ def test_file_name_with_a_newline_stays_on_one_error_line(tmp_path: Path) -> Non
     assert result.exit_code == 1
     [line] = [ln for ln in result.output.splitlines() if ln.startswith("error: ")]
     assert "bad\\nname\\x1b[2J.mp4: " in line
+
+
+def test_video_stream_of_unknown_codec_is_that_files_error(
+    app: App, tmp_path: Path, fixture_dir: Path
+) -> None:
+    """A damaged sample-entry code leaves FFmpeg without a decoder: refused, the batch goes on."""
+    data = (fixture_dir / "cut.mp4").read_bytes()
+    (tmp_path / "a_unknown.mp4").write_bytes(data.replace(b"avc1", b"zzzz"))
+    shutil.copy(fixture_dir / "fade.mp4", tmp_path / "b_fine.mp4")
+    report = import_paths(app, [tmp_path], cases.create_case(app, "A"), analyse=False)
+    statuses = {Path(i.path).name: (i.status, i.reason) for i in report.items}
+    assert statuses["a_unknown.mp4"][0] == "failed"
+    assert "codec is unknown" in (statuses["a_unknown.mp4"][1] or "")
+    assert statuses["b_fine.mp4"][0] == "imported"

@@ -279,6 +279,11 @@ def _probe_container(container: av.container.InputContainer, head: FileHead) -> 
     stream_tags = _stream_tags(container)
     vtags = stream_tags[video.index]["metadata"]
     cc = video.codec_context
+    if cc is None:  # FFmpeg knows no decoder for the stream's codec (or its id is damaged)
+        raise VerifierError(
+            "the video stream's codec is unknown to FFmpeg (unsupported or a damaged header)",
+            path=head.path,
+        )
     # The declared frame size, checked before the first frame is decoded.
     check_dimensions(cc.coded_width or cc.width, cc.coded_height or cc.height, head.path)
     time_base = video.time_base
@@ -405,7 +410,9 @@ def _probe_container(container: av.container.InputContainer, head: FileHead) -> 
 
     audio_stream = container.streams.audio[0] if container.streams.audio else None
     audio: dict[str, Any] = {}
-    if audio_stream is not None:
+    if audio_stream is not None and audio_stream.codec_context is None:
+        warnings.append("the audio stream's codec is unknown to FFmpeg; its sound is not described")
+    elif audio_stream is not None:
         acc = audio_stream.codec_context
         layout = getattr(acc, "layout", None)
         audio = {
