@@ -39,6 +39,14 @@ from verifier.progress import CancelToken
 ANALYSIS_FAILURES = (av.error.FFmpegError, OSError, ValueError)
 """Decoder failures mid-clip: the analysis fails, the evidence stays."""
 
+EXHAUSTION = (MemoryError, RecursionError)
+"""A file that exhausts memory or the stack while being read: that file's failure.
+
+Declared picture sizes are refused from the header before decoding
+(:func:`verifier.media.info.check_dimensions`), so these are a last guard: one
+hostile or damaged file must not end the batch of the files after it.
+"""
+
 
 @dataclass(frozen=True)
 class AnalysisOutcome:
@@ -118,7 +126,14 @@ def analyse_probed(
         return AnalysisOutcome(None, exc.reason, warnings)
     except ANALYSIS_FAILURES as exc:
         return AnalysisOutcome(None, f"analysis stopped: {exc}", warnings)
+    except EXHAUSTION as exc:
+        return AnalysisOutcome(None, f"analysis stopped: {_exhausted(exc)}", warnings)
     return AnalysisOutcome(analysis, None, warnings + summarise_errors(analysis.errors))
+
+
+def _exhausted(exc: BaseException) -> str:
+    what = "memory" if isinstance(exc, MemoryError) else "stack (nesting too deep)"
+    return f"reading the file ran out of {what}"
 
 
 def examine(
@@ -201,6 +216,9 @@ def ingest_file(
             f"the current file {source.name} was not yet preserved: its copy was discarded; "
             "import it again"
         ) from exc
+    except EXHAUSTION as exc:
+        store.discard(staged)
+        return IngestFailed(source, f"not imported: {_exhausted(exc)}")
     except BaseException:
         store.discard(staged)
         raise

@@ -34,13 +34,15 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 from verifier.errors import VerifierError
 from verifier.hashing.frames import FrameHashes, is_low_information, pdq256, phash64
 from verifier.hashing.normalise import VARIANTS, variant_images
 from verifier.media.decode import DecodedFrame, FrameInfo, VideoDecoder
+from verifier.media.info import check_dimensions
 from verifier.media.shots import ShotBoundary, ShotDetector, select_keyframes, thumbnail_size
+from verifier.media.stills import open_image
 from verifier.progress import CancelToken
 
 ANALYSIS_VERSION = "1"
@@ -201,6 +203,7 @@ def analyse_video(
     """Analyse a video file; raise VerifierError if not a single frame decodes."""
     step = 1.0 / hash_rate
     with VideoDecoder(path) as decoder:
+        check_dimensions(decoder.width, decoder.height, path)
         small_size = thumbnail_size(decoder.width, decoder.height)
         hash_size = thumbnail_size(decoder.width, decoder.height, HASH_IMAGE_SIDE)
         detector = ShotDetector()
@@ -252,8 +255,11 @@ def analyse_video(
         keep_boundaries(detector.finish())
         errors = list(decoder.errors)
         if not times:
-            reason = errors[0] if errors else "no frame could be decoded"
-            raise VerifierError(f"no frame could be decoded ({reason})", path=path)
+            # The decoder's first error, when it names one, says why; the
+            # decoder itself may only have noted that nothing decoded.
+            reason = next((e for e in errors if e != "no frame could be decoded"), None)
+            detail = f" ({reason})" if reason else ""
+            raise VerifierError(f"no frame could be decoded{detail}", path=path)
         time_base = _fraction_text(decoder.time_base)
 
     # A sample moves to the nearest candidate, at most half a candidate gap
@@ -301,9 +307,13 @@ def _fraction_text(value: Fraction) -> str:
 
 
 def analyse_still(path: Path) -> ClipAnalysis:
-    """A still is one frame: its keyframe and hash, upright per EXIF orientation."""
+    """A still is one frame: its keyframe and hash, upright per EXIF orientation.
+
+    The image is opened through :func:`~verifier.media.stills.open_image`, which
+    refuses a declared size beyond the decoding limit before any pixel is decoded.
+    """
     try:
-        with Image.open(path) as image:
+        with open_image(path) as image:
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError) as exc:
         raise VerifierError(f"the image cannot be decoded ({exc})", path=path) from exc

@@ -60,11 +60,8 @@ def verify_cmd(
         scope = f"case {case.name!r}" if case else "the whole library"
         for problem in report.problems:
             render.err.print(f"problem: {problem.message}", markup=False, highlight=False)
-        if report.unreferenced_objects:
-            render.out.print(
-                f"note: {len(report.unreferenced_objects)} stored object(s) are not "
-                "referenced by the database (an interrupted import); they are intact."
-            )
+        if report.unreferenced_note:
+            render.out.print(f"note: {report.unreferenced_note}", markup=False, highlight=False)
         if report.notes:
             render.out.print(
                 f"note: {len(report.notes)} item(s) are not covered by a state hash "

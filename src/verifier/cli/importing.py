@@ -10,6 +10,7 @@ import click
 
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.errors import printable
 from verifier.services import cases as case_service
 
 
@@ -43,11 +44,16 @@ def import_cmd(
         render.print_json(report.to_json())
     else:
         print_import_report(report)
-    if report.failed or report.cancelled:
+    if report.failed or report.cancelled or report.stopped:
         sys.exit(1)
 
 
 def print_import_report(report: Any) -> None:
+    """The table of every file, one line per problem on stderr, then the summary.
+
+    Names and reasons are printed with control characters escaped, so that
+    each problem stays the one line ``error: FILE: reason``.
+    """
     rows = []
     for item in report.items:
         detail = (
@@ -62,12 +68,12 @@ def print_import_report(report: Any) -> None:
         rows.append(
             [
                 item.status,
-                Path(item.path).name,
+                printable(Path(item.path).name),
                 item.clip_id,
                 (item.sha256 or "")[:12],
                 render.human_size(item.size),
                 item.analysis_status,
-                detail,
+                printable(detail),
             ]
         )
     render.out.print(
@@ -78,16 +84,24 @@ def print_import_report(report: Any) -> None:
         )
     )
     for item in report.items:
-        if item.status == "failed":
-            render.err.print(f"error: {item.path}: {item.reason}", markup=False, highlight=False)
-        for warning in item.warnings:
-            render.err.print(f"warning: {item.path}: {warning}", markup=False, highlight=False)
-        for warning in getattr(item, "post_warnings", ()):
-            render.err.print(f"post warning: {item.path}: {warning}", markup=False, highlight=False)
+        path = printable(item.path)
+        lines = [f"error: {path}: {item.reason}"] if item.status == "failed" else []
+        lines += [f"warning: {path}: {warning}" for warning in item.warnings]
+        lines += [f"post warning: {path}: {w}" for w in getattr(item, "post_warnings", ())]
+        for line in lines:
+            render.err.print(printable(line), markup=False, highlight=False)
+    stopped = getattr(report, "stopped", None)
+    if stopped:
+        render.err.print(
+            printable(f"error: import stopped: {stopped}; the files after it were not tried"),
+            markup=False,
+            highlight=False,
+        )
     render.out.print(
         f"{report.count('imported')} imported, {report.count('already-present')} already present, "
         f"{report.count('failed')} failed, {report.count('skipped')} skipped"
         + (" (cancelled)" if report.cancelled else "")
+        + (" (stopped: the database cannot be written)" if stopped else "")
     )
     posts = report.unavailable_posts
     if posts:

@@ -115,6 +115,9 @@ class ImportSummaryDialog(QDialog):
         )
         if getattr(report, "cancelled", False):
             summary = "Cancelled. " + summary
+        if getattr(report, "stopped", None):
+            # The database could not be written: the rest of the batch was not tried.
+            summary = f"Stopped: {report.stopped}. " + summary
         posts = getattr(report, "unavailable_posts", 0)
         if posts:
             summary += (

@@ -39,7 +39,7 @@ class AudioReader:
         self.rate = rate
         self.channels = channels
         try:
-            self._container: Any = av.open(str(self.path))
+            self._container: Any = av.open(str(self.path), metadata_errors="replace")
         except (av.error.FFmpegError, OSError) as exc:
             raise VerifierError(f"cannot be opened for its sound ({exc})", path=self.path) from exc
         if not self._container.streams.audio:

@@ -498,7 +498,7 @@ class VideoDecoder:
         try:
             # Probing decodes a few frames: their warnings belong to us too.
             with av.logging.Capture(local=True) as logs:
-                container = av.open(str(self.path), mode="r")
+                container = av.open(str(self.path), mode="r", metadata_errors="replace")
             self._note_logs(logs, "opening")
         except av.error.FFmpegError as exc:
             raise VerifierError(
@@ -820,7 +820,7 @@ class VideoDecoder:
         self._require_open()  # a closed decoder's stream object is freed memory
         entries: list[tuple[int, bool]] = []
         try:
-            with av.open(str(self.path), mode="r") as container:
+            with av.open(str(self.path), mode="r", metadata_errors="replace") as container:
                 stream = container.streams[self._stream_index]
                 for packet in container.demux(stream):
                     if packet.size == 0 or packet.is_discard:

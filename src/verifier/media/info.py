@@ -205,3 +205,32 @@ def format_utc(dt: datetime) -> str:
         suffix = ""
     spec = "microseconds" if dt.microsecond else "seconds"
     return dt.isoformat(timespec=spec) + suffix
+
+
+#: Largest picture (width × height, in pixels) that is decoded: a still or a
+#: video frame declaring more is refused from its header, before any pixel is
+#: decoded. A header costs a few bytes while decoding it costs 3-4 bytes per
+#: pixel and more for conversions (a 1.6 MB PNG declaring 12000×12000 took
+#: 2.3 GB), so a hostile or damaged file could otherwise exhaust the memory of
+#: the whole batch. 100 megapixels holds 8K video (33 MP) and the photos of
+#: 108 MP phone cameras with room to spare.
+MAX_PIXELS = 100_000_000
+#: Longest side that is decoded, for the same reason (a 1×2,000,000 strip).
+MAX_SIDE = 65_535
+
+
+def check_dimensions(width: int | None, height: int | None, path: Path | str) -> None:
+    """Refuse a picture whose declared size is beyond :data:`MAX_PIXELS` or :data:`MAX_SIDE`.
+
+    Called with the sizes a header declares, before decoding, by the still and
+    clip probes and again by the analysis (which may be given a file directly).
+    """
+    if not width or not height:
+        return
+    if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
+        raise VerifierError(
+            f"the picture declares {width}×{height} pixels, more than the "
+            f"{MAX_PIXELS // 1_000_000} megapixels (or {MAX_SIDE} pixels a side) Verifier "
+            "decodes; refused before decoding (a damaged header or a decompression bomb)",
+            path=path,
+        )

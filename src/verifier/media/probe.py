@@ -39,6 +39,7 @@ from verifier.errors import VerifierError
 from verifier.media.info import (
     FileHead,
     MediaInfo,
+    check_dimensions,
     format_utc,
     parse_timestamp,
     read_head,
@@ -229,7 +230,9 @@ def probe(path: str | Path) -> MediaInfo:
     if sniff_still(head.head):
         return probe_still(head.path)
     try:
-        container = av.open(str(head.path), mode="r")
+        # Tags are text the file's author chose: bytes that are not UTF-8
+        # are shown replaced rather than refusing the file (PyAV's default).
+        container = av.open(str(head.path), mode="r", metadata_errors="replace")
     except (av.error.FFmpegError, OSError) as exc:
         raise _open_error(exc, head) from exc
     try:
@@ -276,6 +279,13 @@ def _probe_container(container: av.container.InputContainer, head: FileHead) -> 
     stream_tags = _stream_tags(container)
     vtags = stream_tags[video.index]["metadata"]
     cc = video.codec_context
+    if cc is None:  # FFmpeg knows no decoder for the stream's codec (or its id is damaged)
+        raise VerifierError(
+            "the video stream's codec is unknown to FFmpeg (unsupported or a damaged header)",
+            path=head.path,
+        )
+    # The declared frame size, checked before the first frame is decoded.
+    check_dimensions(cc.coded_width or cc.width, cc.coded_height or cc.height, head.path)
     time_base = video.time_base
 
     # One pass over the video packets: timestamps for VFR and the frame count,
@@ -400,7 +410,9 @@ def _probe_container(container: av.container.InputContainer, head: FileHead) -> 
 
     audio_stream = container.streams.audio[0] if container.streams.audio else None
     audio: dict[str, Any] = {}
-    if audio_stream is not None:
+    if audio_stream is not None and audio_stream.codec_context is None:
+        warnings.append("the audio stream's codec is unknown to FFmpeg; its sound is not described")
+    elif audio_stream is not None:
         acc = audio_stream.codec_context
         layout = getattr(acc, "layout", None)
         audio = {

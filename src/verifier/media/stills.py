@@ -14,6 +14,7 @@ wrote ``OffsetTimeOriginal``; a report must not present such a time as UTC, so
 from __future__ import annotations
 
 import contextlib
+import warnings
 from datetime import UTC, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
@@ -23,7 +24,15 @@ import exifread
 from PIL import Image, UnidentifiedImageError
 
 from verifier.errors import VerifierError
-from verifier.media.info import MediaInfo, format_utc, parse_timestamp, read_head, sniff_still
+from verifier.media.info import (
+    MAX_PIXELS,
+    MediaInfo,
+    check_dimensions,
+    format_utc,
+    parse_timestamp,
+    read_head,
+    sniff_still,
+)
 
 with contextlib.suppress(ImportError):  # optional: HEIC/HEIF support for Pillow
     import pillow_heif
@@ -237,6 +246,35 @@ def _exif_tags(
     return exif, text, omitted
 
 
+def open_image(path: Path) -> Image.Image:
+    """Open an image lazily (header only) and refuse it when its declared size is too big.
+
+    Pillow reads only the header here, so a declared size beyond
+    :data:`~verifier.media.info.MAX_PIXELS` is refused before any pixel is
+    decoded; Pillow's own decompression-bomb error (raised by ``Image.open``
+    for twice its limit) becomes the same one-line refusal. Every decoder of
+    stills opens them through here. Raises VerifierError or OSError.
+    """
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns from 89 MP on; the limit that decides is ours, below.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise VerifierError(
+            f"the picture declares more than {MAX_PIXELS // 1_000_000} megapixels, more than "
+            "Verifier decodes; refused before decoding (a damaged header or a "
+            "decompression bomb)",
+            path=path,
+        ) from exc
+    try:
+        check_dimensions(*image.size, path)
+    except VerifierError:
+        image.close()
+        raise
+    return image
+
+
 def probe_still(path: str | Path) -> MediaInfo:
     """Technical metadata of a still image as a :class:`MediaInfo` with ``kind="image"``.
 
@@ -247,7 +285,7 @@ def probe_still(path: str | Path) -> MediaInfo:
     sniffed = sniff_still(head.head)
     warnings: list[str] = []
     try:
-        with Image.open(head.path) as img:
+        with open_image(head.path) as img:
             image_format = img.format or sniffed or "unknown"
             long_name = getattr(img, "format_description", None)
             width, height = img.size

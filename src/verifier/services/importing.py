@@ -12,7 +12,10 @@ their folder), and the analysis in a second one (each complete on its own: a
 crash between them leaves an imported clip whose analysis is pending, which
 the next import of the same file, or `verifier analyse --pending`, resumes).
 Matching then uses the hashes in memory. A failure at any step leaves
-nothing behind for that file and the batch goes on.
+nothing behind for that file and the batch goes on, except a failure of the
+database itself (read-only, locked, disk full): then no later file could be
+recorded either, so the batch stops there with a clear message
+(:attr:`ImportReport.stopped`) and the summary of what was done.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from verifier.analysis.ingest import Ingested, IngestFailed, ingest_file
 from verifier.db.models import Clip, StoredFile
@@ -100,6 +104,9 @@ class ImportReport:
     cancelled: bool = False
     unavailable_posts: int = 0  # posts recorded without their (not downloaded) media
     collections: int = 0  # channels and playlists newly recorded from yt-dlp sidecars
+    # Why the batch stopped before its end when going on was pointless (the
+    # database cannot be written); None when every file was tried.
+    stopped: str | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for item in self.items if item.status == status)
@@ -112,6 +119,7 @@ class ImportReport:
         return {
             "case": self.case,
             "cancelled": self.cancelled,
+            "stopped": self.stopped,
             "unavailable_posts": self.unavailable_posts,
             "collections": self.collections,
             "summary": {
@@ -235,11 +243,61 @@ def scan_inputs(paths: Iterable[Path]) -> Scan:
     return found
 
 
-def _mime_type(name: str, info: MediaInfo) -> str | None:
+#: MIME types of the still formats the probe names (Pillow's format names).
+_IMAGE_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "TIFF": "image/tiff",
+    "GIF": "image/gif",
+    "BMP": "image/bmp",
+    "HEIF": "image/heif",
+    "AVIF": "image/avif",
+    "MPO": "image/jpeg",
+}
+#: MIME types of containers, by a name in FFmpeg's comma-separated format list.
+_VIDEO_MIME = {
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
+    "matroska": "video/x-matroska",
+    "webm": "video/webm",
+    "avi": "video/x-msvideo",
+    "flv": "video/x-flv",
+    "mpegts": "video/mp2t",
+    "mpeg": "video/mpeg",
+    "asf": "video/x-ms-asf",
+    "gif": "image/gif",
+    "3gp": "video/3gpp",
+}
+
+
+def _mime_type(name: str, info: MediaInfo) -> str:
+    """The MIME type the content shows, never only the name's.
+
+    Evidence is often renamed (a photo saved as ``.mp4``): the probe, which
+    reads the content, says whether it is a still or a clip and in which
+    format. The name's guess is kept only when it agrees with that (it is
+    more precise among the names of one container family: ``.mov`` vs ``.mp4``).
+    """
     guessed, _ = mimetypes.guess_type(name)
-    if guessed:
+    if info.kind == "image":
+        fmt = (info.image_format or "").upper()
+        if fmt in _IMAGE_MIME:
+            return _IMAGE_MIME[fmt]
+        return guessed if guessed and guessed.startswith("image/") else "image/*"
+    formats = [part.strip() for part in (info.container_format or "").split(",")]
+    by_content = [_VIDEO_MIME[f] for f in formats if f in _VIDEO_MIME]
+    if guessed and guessed in by_content:
         return guessed
-    return "image/*" if info.kind == "image" else "video/*"
+    if by_content:
+        return by_content[0]
+    return guessed if guessed and guessed.startswith("video/") else "video/*"
+
+
+def database_failure(exc: DBAPIError) -> str:
+    """One line saying that the database, not the file, failed, and why."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return f"the database cannot be written ({detail})"
 
 
 def _size_or_zero(path: Path) -> int:
@@ -290,6 +348,8 @@ def import_paths(
     for problem in sidecars.problems:
         where = f" ({problem.entry})" if problem.entry else ""
         report.items.append(ImportItem(str(problem.path), "failed", reason=problem.reason + where))
+    # A sidecar reported as failed above is not listed again as skipped below.
+    failed_sidecars = {Path(problem.path).absolute() for problem in sidecars.problems}
     candidates = scan.candidates
     total_bytes = sum(_size_or_zero(path) for path, _ in candidates)
     done_bytes = 0
@@ -317,7 +377,8 @@ def import_paths(
         emit(number, path.name)
         skip = scan.skip_reason(path) if folder is not None else None
         if skip is not None:
-            report.items.append(ImportItem(str(path), "skipped", reason=skip))
+            if path.absolute() not in failed_sidecars:
+                report.items.append(ImportItem(str(path), "skipped", reason=skip))
             continue
         if folder is not None and link_escapes(path, folder):
             report.items.append(ImportItem(
@@ -359,35 +420,61 @@ def import_paths(
             item = record_import(app, case_id, result)
         except VerifierError as exc:
             item = ImportItem(str(path), "failed", reason=exc.reason)
-        report.items.append(item)
-        if item.clip_id is not None:
-            in_case.add(result.staged.sha256)
-            # Imported, so the path resolves (no broken link or loop here).
-            records = sidecars.by_media.get(path.resolve(), [])
-            if records:
-                item.appearances = attach_records(app, case, item.clip_id, records)
-                if item.appearances:
-                    item.post_warnings = post_warnings(records)
-        # A new clip of the case, or one whose analysis was interrupted before:
-        # record its analysis and match it (a cancel stops here).
-        resume = item.status == "already-present" and _waits_for_analysis(app, item.clip_id)
-        if (
-            analyse
-            and (item.status == "imported" or resume)
-            and _record_analysis(app, item, result, cancel, step)
-        ):
-            report.cancelled = True
+        except DBAPIError as exc:
+            report.stopped = database_failure(exc)
+            report.items.append(ImportItem(
+                str(path), "failed",
+                reason=f"{report.stopped}; the file was not recorded",
+            ))  # fmt: skip
             break
-    if sidecars.without_media and not report.cancelled:
-        # Posts whose media was not downloaded still happened: keep them.
-        report.unavailable_posts = attach_records(app, case, None, sidecars.without_media)
-    if not report.cancelled:
-        # Last, so that every post of the collection's folder is there to be linked.
-        for collection in sidecars.collections:
-            if record_collection(app, case, collection).created:
-                report.collections += 1
+        report.items.append(item)
+        try:
+            if item.clip_id is not None:
+                in_case.add(result.staged.sha256)
+                # Imported, so the path resolves (no broken link or loop here).
+                records = sidecars.by_media.get(path.resolve(), [])
+                if records:
+                    item.appearances = attach_records(app, case, item.clip_id, records)
+                    if item.appearances:
+                        item.post_warnings = post_warnings(records)
+            # A new clip of the case, or one whose analysis was interrupted before:
+            # record its analysis and match it (a cancel stops here).
+            resume = item.status == "already-present" and _waits_for_analysis(app, item.clip_id)
+            if (
+                analyse
+                and (item.status == "imported" or resume)
+                and _record_analysis(app, item, result, cancel, step)
+            ):
+                report.cancelled = True
+                break
+        except DBAPIError as exc:
+            # The clip is recorded; what followed it (posts, analysis) is not.
+            report.stopped = database_failure(exc)
+            item.warnings.append(
+                f"{report.stopped}: its posts or analysis were not recorded "
+                "(`verifier analyse` redoes the analysis)"
+            )
+            break
+    if not report.cancelled and report.stopped is None:
+        try:
+            _record_batch_sidecars(app, case, sidecars, report)
+        except DBAPIError as exc:
+            report.stopped = database_failure(exc)
     emit(len(candidates), "done")
     return report
+
+
+def _record_batch_sidecars(
+    app: App, case: CaseRecord, sidecars: Sidecars, report: ImportReport
+) -> None:
+    """After the files: the posts without media, then the channels and playlists."""
+    if sidecars.without_media:
+        # Posts whose media was not downloaded still happened: keep them.
+        report.unavailable_posts = attach_records(app, case, None, sidecars.without_media)
+    # Last, so that every post of the collection's folder is there to be linked.
+    for collection in sidecars.collections:
+        if record_collection(app, case, collection).created:
+            report.collections += 1
 
 
 def _record_analysis(
@@ -440,7 +527,14 @@ def record_import(app: App, case_id: CaseId, ingested: Ingested) -> ImportItem:
 
     The copy goes to its content address first (or is dropped when the store
     holds those bytes already), then the stored file, the clip and the
-    custody event are written together. Raises VerifierError.
+    custody event are written together. Raises VerifierError, or
+    SQLAlchemy's DBAPIError when the database cannot be written.
+
+    When that write fails, an object this call has just added to the store is
+    left there, not removed: another process may have recorded the same
+    bytes meanwhile (removing them would lose its evidence), and the next
+    import of the file reuses the object. Until then `verifier verify
+    --all` reports it as a stored object no database row refers to.
     """
     staged, info, path = ingested.staged, ingested.examination.info, ingested.source
     try:

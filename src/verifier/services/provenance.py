@@ -11,6 +11,7 @@ time kept honest: a date-only entry is a whole day, not midnight.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -76,6 +77,48 @@ def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
 
 def _json_safe(raw: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(raw, default=str, ensure_ascii=False))
+
+
+#: Sidecar text longer than this (characters) is kept once, in the appearance's
+#: caption, and referenced elsewhere: a 10 MB caption was stored three times
+#: (the caption, the raw sidecar record and the custody event).
+LARGE_TEXT = 4096
+
+
+def text_reference(text: str, stored_in: str) -> dict[str, Any]:
+    """What stands in for a large text kept elsewhere: where, its length and SHA-256.
+
+    The SHA-256 binds the reference to the exact text, so the custody log
+    still proves what the text was without holding a copy of it.
+    """
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return {"text_stored_in": stored_in, "length": len(text), "sha256": digest}
+
+
+def _caption_referenced(value: Any, caption: str | None) -> Any:
+    """``value`` with every copy of a large caption replaced by a reference to it."""
+    if caption is None or len(caption) <= LARGE_TEXT:
+        return value
+    if isinstance(value, str):
+        if value == caption:
+            return text_reference(value, "appearance caption")
+        if value.strip() == caption:  # readers strip the caption; the hash is of this text
+            return text_reference(value, "appearance caption, without surrounding spaces")
+        return value
+    if isinstance(value, dict):
+        return {k: _caption_referenced(v, caption) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_caption_referenced(v, caption) for v in value]
+    return value
+
+
+def logged_appearance(a: Appearance) -> dict[str, Any]:
+    """An appearance as recorded or changed, for its custody event: a large caption by reference.
+
+    Only where the row holds the text: what an edit replaces or a deletion
+    withdraws is logged in full, because the log is then its only copy.
+    """
+    return _caption_referenced(appearance_json(a), a.caption)
 
 
 def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
@@ -170,8 +213,16 @@ def record_appearance(
         warnings=list(rec.warnings),
         media_available=rec.media_available and clip_id is not None,
         source=rec.source,
-        raw_sidecar=_json_safe(
-            {**rec.raw, "_sidecar": str(rec.sidecar_path or ""), "_warnings": list(rec.warnings)}
+        # The caption column holds a large caption; the raw record refers to it.
+        raw_sidecar=_caption_referenced(
+            _json_safe(
+                {
+                    **rec.raw,
+                    "_sidecar": str(rec.sidecar_path or ""),
+                    "_warnings": list(rec.warnings),
+                }
+            ),
+            rec.caption,
         ),
         created_by=app.analyst,
     )
@@ -185,7 +236,7 @@ def record_appearance(
         target_id=appearance.id,
         case_id=case_id,
         details={
-            **appearance_json(appearance),
+            **logged_appearance(appearance),
             "clip_id": clip_id,
             "sidecar": str(rec.sidecar_path) if rec.sidecar_path else None,
         },
@@ -415,6 +466,7 @@ def edit_appearance(
         appearance = _check_appearance(
             session, appearance_id, session.get(Appearance, appearance_id), expected_version
         )
+        # The text an edit replaces lives on only in the log: logged in full.
         before = appearance_json(appearance)
         for name, value in changes.items():
             if value is None:
@@ -426,7 +478,7 @@ def edit_appearance(
             else:
                 setattr(appearance, name, value)
         session.flush()
-        after = appearance_json(appearance)
+        after = logged_appearance(appearance)
         custody.record(
             session, actor=app.analyst, action="appearance.edit", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
@@ -451,7 +503,8 @@ def delete_appearance(
         custody.record(
             session, actor=app.analyst, action="appearance.delete", target_type="appearance",
             target_id=appearance.id, case_id=appearance.case_id,
-            details={"deleted": appearance_json(appearance)}, deleted=[appearance],
+            details={"deleted": appearance_json(appearance)},  # the log keeps the only copy
+            deleted=[appearance],
         )  # fmt: skip
         session.delete(appearance)
 

@@ -53,6 +53,29 @@ class VerificationReport:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def unreferenced_note(self) -> str | None:
+        """What the stored objects that no database row refers to are, in one line.
+
+        They are files written to the store whose recording did not commit:
+        mostly the thumbnails of an analysis (written just before the rows
+        that name them) and sometimes an imported file, when the program was
+        stopped or the database could not be written. Not evidence lost, and
+        not an "interrupted import" as such: nothing refers to them, so they
+        are kept intact, and importing or analysing the same file again
+        reuses them.
+        """
+        count = len(self.unreferenced_objects)
+        if not count:
+            return None
+        return (
+            f"{count} stored object(s) are not referenced by the database: files written "
+            "to the store whose recording did not complete (thumbnails of an analysis, or an "
+            "imported file, when the program was stopped or the database could not be "
+            "written); they are intact and kept, and are reused when that file is imported "
+            "or analysed again."
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
@@ -65,6 +88,7 @@ class VerificationReport:
             "unreferenced_objects": self.unreferenced_objects,
             "recorded": self.recorded,
             "not_recorded_reason": self.not_recorded_reason,
+            "unreferenced_note": self.unreferenced_note,
         }
 
 

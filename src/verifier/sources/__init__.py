@@ -18,6 +18,13 @@ from typing import Any, Literal
 
 TimePrecision = Literal["second", "minute", "date", "unknown"]
 
+#: Deepest nesting of objects and lists a sidecar entry may have. Real exports
+#: nest a few levels; an entry nested thousands of levels deep (hostile or
+#: broken) would make every later recursive step (JSON encoding of the raw
+#: record, comparisons) overflow Python's stack, so the readers refuse that
+#: entry alone and read the rest.
+MAX_NESTING = 64
+
 
 @dataclass(frozen=True)
 class AppearanceRecord:

@@ -167,12 +167,28 @@ def _read_text(path: Path, max_bytes: int) -> str | SidecarProblem:
         )
 
 
+#: Longest CSV cell, in characters: Python's ``csv`` module limit (131,072),
+#: stated here and in the README so that the error can name it. A longer
+#: caption or note belongs in a JSON manifest, which has no such limit.
+CSV_FIELD_LIMIT = csv.field_size_limit()
+
+
+def _csv_error(exc: csv.Error, where: str) -> str:
+    """The CSV module's complaint, with the field limit named when that is the cause."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell {where} is longer than the {CSV_FIELD_LIMIT:,}-character limit of CSV "
+            "manifests (write long notes in a manifest.json instead)"
+        )
+    return f"malformed CSV {where}: {exc}"
+
+
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | SidecarProblem]]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        yield 0, SidecarProblem(path, f"malformed CSV header: {exc}")
+        yield 0, SidecarProblem(path, _csv_error(exc, "in the header"))
         return
     if not header or not any(cell.strip() for cell in header):
         yield 0, SidecarProblem(path, "empty CSV: no header row")
@@ -195,7 +211,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, dict[str, Any] | Sid
             yield (
                 number + 1,
                 SidecarProblem(
-                    path, f"malformed CSV at line {reader.line_num}: {exc}; rest of file not read"
+                    path,
+                    f"{_csv_error(exc, f'at line {reader.line_num}')}; rest of file not read",
                 ),
             )
             return
@@ -302,16 +319,18 @@ def _media(folder: Path, value: str | None) -> Path | str:
     relative = value.replace("\\", "/")
     if relative.startswith("/") or re.match(r"[A-Za-z]:", relative):
         return f"absolute path {value!r}: paths must be relative to the manifest's folder"
+    shown = f"{value[:200]!r}{'…' if len(value) > 200 else ''}"
     try:
         target = resolve_inside(folder / PurePosixPath(relative), folder)
-    except (OSError, RuntimeError) as exc:  # symlink loops
-        return f"cannot resolve path {value!r}: {exc}"
-    if target is None:
-        return f"path {value!r} leads outside the manifest's folder: refused"
-    if not target.exists():
-        return f"file {value!r} not found next to the manifest"
-    if not target.is_file():
-        return f"path {value!r} is not a file"
+        if target is None:
+            return f"path {shown} leads outside the manifest's folder: refused"
+        # exists() and is_file() raise for names the system refuses (too long, NUL).
+        if not target.exists():
+            return f"file {shown} not found next to the manifest"
+        if not target.is_file():
+            return f"path {shown} is not a file"
+    except (OSError, RuntimeError, ValueError) as exc:  # symlink loops, names too long, NUL
+        return f"cannot resolve path {shown}: {getattr(exc, 'strerror', None) or exc}"
     return target
 
 

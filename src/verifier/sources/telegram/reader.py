@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from verifier.sources import AppearanceRecord, SidecarProblem
+from verifier.sources import MAX_NESTING, AppearanceRecord, SidecarProblem
 from verifier.sources.paths import resolve_inside
 from verifier.sources.telegram.html_dates import (
     HtmlDates,
@@ -169,19 +169,33 @@ class ExportReader:
         top_keys: set[str] = set()
         builder: Any = None
         depth = 0
+        too_deep: int | None = None  # the message being skipped for its nesting
         chat: _Chat | None = None
         try:
             for prefix, event, value in ijson.parse(stream, use_float=True):
                 if builder is not None:
-                    builder.event(event, value)
                     if event in ("start_map", "start_array"):
                         depth += 1
                     elif event in ("end_map", "end_array"):
                         depth -= 1
+                    if too_deep is None and depth > MAX_NESTING:
+                        assert chat is not None
+                        too_deep = chat.index
+                    if too_deep is None:
+                        builder.event(event, value)
                     if depth == 0:
                         assert chat is not None
-                        yield from self._message(chat, builder.value)
-                        builder = None
+                        if too_deep is None:
+                            yield from self._message(chat, builder.value)
+                        else:
+                            # Streamed past without building it: one entry, one problem.
+                            yield SidecarProblem(
+                                self.path,
+                                f"{chat.label}: message #{too_deep} is nested more than "
+                                f"{MAX_NESTING} levels deep; skipped",
+                                entry=f"message #{too_deep}",
+                            )
+                        builder, too_deep = None, None
                     continue
                 if prefix == "" and event == "map_key":
                     top_keys.add(value)
@@ -240,9 +254,11 @@ class ExportReader:
                         )
         except Exception as exc:
             where = f" near byte {stream.bytes_read}"
+            # yajl's messages span lines (the text, then a caret under it): one line here.
+            said = " ".join(str(exc).split())[:300]
             yield SidecarProblem(
                 self.path,
-                f"{RESULT_JSON} is not valid JSON{where} ({type(exc).__name__}: {exc}); "
+                f"{RESULT_JSON} is not valid JSON{where} ({type(exc).__name__}: {said}); "
                 "messages after this point could not be read",
                 entry=self._entry_after(chat),
             )
