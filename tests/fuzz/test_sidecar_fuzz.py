@@ -13,7 +13,6 @@ appearances) must be accepted or refused with a VerifierError.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,8 +31,6 @@ from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 from verifier.services.provenance import add_appearance
 from verifier.services.verification import verify
-
-FIXTURES = Path(os.environ.get("VERIFIER_FIXTURE_DIR", "/nonexistent"))
 
 HOSTILE_PATHS = st.sampled_from(
     [
@@ -137,17 +134,17 @@ def _mangle(draw: st.DrawFn, text: str) -> bytes:
     return data
 
 
-def _import_sidecar(name: str, data: bytes) -> None:
+def _import_sidecar(fixtures: Path, name: str, data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         folder = root / ("export" if name == "result.json" else "in")
         folder.mkdir()
-        shutil.copy(FIXTURES / "cut.mp4", folder / "clip.mp4")
+        shutil.copy(fixtures / "cut.mp4", folder / "clip.mp4")
         if name == "result.json":
             (folder / "video_files").mkdir()
-            shutil.copy(FIXTURES / "static_b.mp4", folder / "video_files" / "clip.mp4")
+            shutil.copy(fixtures / "static_b.mp4", folder / "video_files" / "clip.mp4")
         outside = root / "outside.mp4"
-        shutil.copy(FIXTURES / "static_a.mp4", outside)
+        shutil.copy(fixtures / "static_a.mp4", outside)
         (folder / "link_out.mp4").symlink_to(outside)
         (folder / name).write_bytes(data)
         app = open_app(load_settings(data_dir=root / "data", analyst="fuzz"))
@@ -177,20 +174,20 @@ FUZZ = settings(
 
 @FUZZ
 @given(ytdlp_sidecars())
-def test_hostile_ytdlp_sidecars(sidecar: tuple[str, bytes]) -> None:
-    _import_sidecar(*sidecar)
+def test_hostile_ytdlp_sidecars(fixture_dir: Path, sidecar: tuple[str, bytes]) -> None:
+    _import_sidecar(fixture_dir, *sidecar)
 
 
 @FUZZ
 @given(telegram_exports())
-def test_hostile_telegram_exports(sidecar: tuple[str, bytes]) -> None:
-    _import_sidecar(*sidecar)
+def test_hostile_telegram_exports(fixture_dir: Path, sidecar: tuple[str, bytes]) -> None:
+    _import_sidecar(fixture_dir, *sidecar)
 
 
 @FUZZ
 @given(manifests())
-def test_hostile_manifests(sidecar: tuple[str, bytes]) -> None:
-    _import_sidecar(*sidecar)
+def test_hostile_manifests(fixture_dir: Path, sidecar: tuple[str, bytes]) -> None:
+    _import_sidecar(fixture_dir, *sidecar)
 
 
 def _accepted_or_refused(app: App, action: Any) -> None:
@@ -203,14 +200,21 @@ def _accepted_or_refused(app: App, action: Any) -> None:
 @settings(max_examples=15, deadline=None, database=None, phases=[Phase.explicit, Phase.generate])
 @given(name=TEXT, url=TEXT, channel=TEXT, posted_at=TEXT, caption=TEXT)
 def test_hostile_user_text(
-    tmp_path_factory: Any, name: str, url: str, channel: str, posted_at: str, caption: str
+    tmp_path_factory: Any,
+    fixture_dir: Path,
+    name: str,
+    url: str,
+    channel: str,
+    posted_at: str,
+    caption: str,
 ) -> None:
     root = tmp_path_factory.mktemp("text")
     app = open_app(load_settings(data_dir=root / "data", analyst="fuzz"))
     try:
         _accepted_or_refused(app, lambda: cases.create_case(app, name))
         case = cases.get_or_create_case(app, "fuzz")
-        [item] = import_paths(app, [FIXTURES / "still.png"], case, analyse=False).items
+        [item] = import_paths(app, [fixture_dir / "still.png"], case, analyse=False).items
+        assert item.status == "imported", item.reason
         clip = str(item.clip_id)
         _accepted_or_refused(
             app,

@@ -49,6 +49,8 @@ def content_box(gray: np.ndarray) -> tuple[int, int, int, int] | None:
     landscape). None when nothing worth removing was found.
     """
     h, w = gray.shape
+    if h < 2 or w < 2:
+        return None  # a picture one pixel high or wide has no bars to remove
     g = gray.astype(np.float32)
     row_bar = g.std(axis=1) < _BAR_STD
     top, bottom = _edge_run(row_bar), _edge_run(row_bar[::-1])
