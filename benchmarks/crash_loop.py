@@ -97,7 +97,7 @@ class Outcome:
 class Problem:
     """One finding: what was being done, where it was killed, what went wrong."""
 
-    kind: str  # lost | verify | start | error | hang
+    kind: str  # lost | verify | start | error | hang | pending
     operation: str
     kill_point: str
     symptom: str
@@ -139,11 +139,16 @@ class Figures:
             f"failed starts: {self.start_failures}",
             f"operation errors (not killed, exit status non-zero): {self.operation_errors}",
             f"hangs: {self.hangs}",
-            f"clips left pending by a kill: {self.left_pending}",
+            f"clips left pending by a kill (not acknowledged; to resume): {self.left_pending}",
             f"time: {self.seconds:.1f} s",
         ]
         lines += [p.line() for p in self.problems]
         return "\n".join(lines)
+
+
+def say(line: str) -> None:
+    """Print a progress line at once, even into a file, so a long run can be followed."""
+    print(line, flush=True)
 
 
 class Verifier:
@@ -281,17 +286,18 @@ class CrashLoop:
         *,
         seed: int,
         finish_share: float = 0.4,
-        log: Callable[[str], None] = print,
+        log: Callable[[str], None] | None = None,
     ) -> None:
         self.rng = random.Random(seed)
         self.cli = Verifier(work / "data")
         self.media = stage_media(media, work / "media")
         self.finish_share = finish_share
-        self.log = log
+        self.log = log or say
         self.ledger = Ledger()
         self.figures = Figures()
         self.durations: dict[str, float] = {}
         self.imported_paths: set[Path] = set()
+        self.pending: set[int] = set()  # clips seen pending at the last check
 
     # The operations ---------------------------------------------------------
 
@@ -537,6 +543,7 @@ class CrashLoop:
             self.figures.verify_failures += 1
             messages = "; ".join(p["message"] for p in report.get("problems", [])) or "not ok"
             self.problem("verify", op, point, messages)
+        self.check_pending(clips, op, point)
         lost = self.check_clips(clips) + self.check_annotations() + self.check_posts()
         lost += self.check_links()
         for symptom in lost:
@@ -564,13 +571,23 @@ class CrashLoop:
                     f"now {now[0]} with {now[1]}"
                 )
             self.ledger.analysis[clip_id] = now
-        pending = sum(
-            1
+        return lost
+
+    def check_pending(self, clips: list[dict[str, Any]], op: str, point: str) -> None:
+        """Note each clip a kill left ``pending`` (an import or analysis that never finished).
+
+        Not a lost write (nothing acknowledged it; a lost acknowledged analysis
+        is counted by :meth:`check_clips`), but work that must be resumed.
+        """
+        pending = {
+            int(c["id"]): c["name"]
             for c in clips
             if c["analysis_status"] == "pending" and int(c["id"]) not in self.ledger.analysis
-        )
-        self.figures.left_pending = max(self.figures.left_pending, pending)
-        return lost
+        }
+        for clip_id in sorted(set(pending) - self.pending):
+            self.figures.left_pending += 1
+            self.problem("pending", op, point, f"clip #{clip_id} ({pending[clip_id]}) left pending")
+        self.pending = set(pending)
 
     def check_annotations(self) -> list[str]:
         lost: list[str] = []
@@ -638,7 +655,7 @@ def crash_loop(
     shared: Path | None = DEFAULT_SHARED,
     max_files: int | None = None,
     work: Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> Figures:
     """Run the loop in a temporary folder (or ``work``) and return its figures."""
     media = collect_media(fixtures, shared, max_files)
@@ -646,7 +663,7 @@ def crash_loop(
         raise SystemExit("error: no media found (pass --fixtures or --shared)")
     with tempfile.TemporaryDirectory(prefix="crash-loop-") as tmp:
         folder = work or Path(tmp)
-        return CrashLoop(folder, media, seed=seed, log=log).run(kills)
+        return CrashLoop(folder, media, seed=seed, log=log or say).run(kills)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -662,7 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-files", type=int, help="Use at most this many source files.")
     parser.add_argument("--quiet", action="store_true", help="Print only the figures.")
     args = parser.parse_args(argv)
-    log: Callable[[str], None] = (lambda _line: None) if args.quiet else print
+    log: Callable[[str], None] = (lambda _line: None) if args.quiet else say
     figures = crash_loop(
         args.kills,
         args.seed,

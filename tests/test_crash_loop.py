@@ -53,7 +53,9 @@ def test_a_lost_annotation_and_a_failed_verify_are_reported(tmp_path: Path) -> N
     """The checks must be able to fail: a ledger entry the CLI no longer shows is a lost write."""
     loop = crash_loop.CrashLoop(tmp_path, [], seed=1, log=lambda _line: None)
     outcomes = {
-        ("clips", "--json"): '[{"id": 1, "sha256": "ab", "analysis_status": "pending",'
+        ("clips", "--json"): '[{"id": 1, "name": "a.mp4", "sha256": "ab",'
+        ' "analysis_status": "pending", "keyframes": 0},'
+        ' {"id": 2, "name": "b.mp4", "sha256": "cd", "analysis_status": "pending",'
         ' "keyframes": 0}]',
         ("verify", "--json"): '{"ok": false, "problems": [{"message": "custody.anchor missing"}]}',
         ("annotate", "list", "1", "--json"): "[]",
@@ -78,6 +80,8 @@ def test_a_lost_annotation_and_a_failed_verify_are_reported(tmp_path: Path) -> N
     assert loop.figures.lost == 4, symptoms  # analysis, annotation, appearance, match
     assert any("analysis of clip #1 was ok with 7 keyframes, now pending" in s for s in symptoms)
     assert any(s.startswith("annotation #3") for s in symptoms)
+    # Clip 2 was never acknowledged: not lost, but reported as left pending.
+    assert loop.figures.left_pending == 1 and "clip #2 (b.mp4) left pending" in symptoms
     # A loss is reported once; the next check starts from what is there now.
     loop.figures.problems.clear()
     loop.check("import", "at 0.50 s")
