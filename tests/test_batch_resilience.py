@@ -230,3 +230,42 @@ def test_video_stream_of_unknown_codec_is_that_files_error(
     assert statuses["a_unknown.mp4"][0] == "failed"
     assert "codec is unknown" in (statuses["a_unknown.mp4"][1] or "")
     assert statuses["b_fine.mp4"][0] == "imported"
+
+
+def test_database_locked_by_another_program_stops_the_batch(
+    tmp_path: Path, fixture_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real lock, not an injected error: another program holds the database.
+
+    Whoever holds it (a backup tool, a second analyst's stuck process), the
+    import waits its busy timeout (shortened here) and then stops with a
+    clear message and the summary, recording nothing half-way.
+    """
+    import verifier.db.engine as engine_module
+    from verifier.config import load_settings
+    from verifier.services.context import open_app
+
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 300)
+    shutil.copy(fixture_dir / "cut.mp4", tmp_path / "a.mp4")
+    settings = load_settings(data_dir=tmp_path / "data", analyst="tester")
+    app = open_app(settings)
+    try:
+        case = cases.create_case(app, "A")
+        assert settings.sqlite_path is not None
+        holder = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+        try:
+            holder.execute("BEGIN EXCLUSIVE")
+            report = import_paths(app, [tmp_path / "a.mp4"], case, analyse=False)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert report.stopped is not None
+        assert "database cannot be written" in report.stopped
+        assert "locked" in report.stopped
+        assert [(Path(i.path).name, i.status) for i in report.items] == [("a.mp4", "failed")]
+        # Once the lock is gone the same file imports, reusing the stored copy.
+        again = import_paths(app, [tmp_path / "a.mp4"], case, analyse=False)
+        assert again.count("imported") == 1 and again.stopped is None
+        assert verify(app).ok
+    finally:
+        app.close()
