@@ -322,3 +322,28 @@ def test_re_anchor_keeps_the_old_anchor(library: Library) -> None:
     assert kept.read_bytes().startswith(old)
     assert result["previous_anchor_sha256"] == hashlib.sha256(old).hexdigest()
     assert verify(library.app).ok
+
+
+def test_negative_zero_survives_the_round_trip(library: Library) -> None:
+    """A link whose offset is -0.0 (matching can compute one) is not "changed".
+
+    SQLite hands a whole-number REAL back as an integer, so -0.0 is read as
+    0.0; the state hash must not call that a change made outside the program.
+    """
+    from verifier.db.models import ClipLink
+
+    app = library.app
+    with app.db.write() as session:
+        link = ClipLink(
+            clip_a_id=library.clip, clip_b_id=library.twin, relation="overlap", origin="auto",
+            score=0.5, offset_seconds=-0.0, rationale="test", details={"offset": -0.0},
+            created_by=app.analyst,
+        )  # fmt: skip
+        session.add(link)
+        session.flush()
+        custody.record(
+            session, actor=app.analyst, action="match", target_type="clip",
+            target_id=library.clip, case_id=library.case.id, items=[link],
+        )  # fmt: skip
+    report = verify(app)
+    assert report.ok, [p.message for p in report.problems]

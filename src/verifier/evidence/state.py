@@ -150,7 +150,9 @@ def _normalise(column_type: Any, value: Any) -> Any:
     if isinstance(column_type, Boolean):
         return bool(value)
     if isinstance(column_type, Float):
-        return float(value)
+        # SQLite stores a whole-number REAL as an integer, so -0.0 comes back
+        # as 0.0: adding 0.0 gives both the same sign before they are hashed.
+        return float(value) + 0.0
     if isinstance(column_type, Integer):
         return int(value)
     # JSON columns and text: what a JSON column gives back.
