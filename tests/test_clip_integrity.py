@@ -56,6 +56,7 @@ def test_missing_evidence_is_flagged_on_the_listing(app: App, make_fixture) -> N
     found = check_clip(app, clip_id)
     assert found.flags == ("evidence missing",)
     assert str(evidence) in found.messages[0] and "not in the store" in found.messages[0]
+    assert found.messages[0].startswith("The evidence file is not in the store (expected at ")
 
 
 def test_truncated_evidence_is_altered_on_the_listing(app: App, make_fixture) -> None:
@@ -80,7 +81,7 @@ def test_same_size_alteration_is_found_when_the_clip_is_opened(app: App, make_fi
     assert _flags(app, clip_id) == ()
     found = check_clip(app, clip_id)
     assert found.flags == ("evidence altered",) and found.hashed
-    assert "content changed: SHA-256 is now" in found.messages[0]
+    assert "The evidence file has changed: SHA-256 is now" in found.messages[0]
 
 
 def test_altered_thumbnail_is_flagged(app: App, make_fixture) -> None:

@@ -284,7 +284,7 @@ def stored_file_problem(
     try:
         actual_size = path.stat().st_size
     except FileNotFoundError:
-        return "missing", f"not in the store (expected at {path})"
+        return "missing", f"is not in the store (expected at {path})"
     except OSError as exc:
         return "unreadable", f"cannot be read at {path} ({exc.strerror})"
     if actual_size != size:
@@ -295,7 +295,13 @@ def stored_file_problem(
             state = "missing" if problem.startswith("missing") else "unreadable"
             if problem.startswith("content changed"):
                 state = "altered"
-            return state, f"{problem} (at {path}; imported with SHA-256 {sha256})"
+            # Read after "The evidence file": "is missing from the store", "is
+            # unreadable (...)", "has changed: SHA-256 is now ...".
+            if problem.startswith("content changed:"):
+                said = "has changed:" + problem.removeprefix("content changed:")
+            else:
+                said = f"is {problem}"
+            return state, f"{said} (at {path}; imported with SHA-256 {sha256})"
     return None
 
 
