@@ -124,34 +124,52 @@ class ImportSummaryDialog(QDialog):
                 f" {posts} post{'s' if posts != 1 else ''} recorded whose media was not "
                 "downloaded: see Case ▸ Posts…"
             )
-        self.summary = QLabel(summary, self)
-        self.summary.setWordWrap(True)
         problems = [
             i
             for i in items
             if i.status in ("failed", "skipped") or i.warnings or getattr(i, "post_warnings", [])
         ]
-        self.table = QTableWidget(len(problems), 3, self)
-        self.table.setHorizontalHeaderLabels(["File", "Result", "Reason"])
-        for row, item in enumerate(problems):
+        rows = []
+        for item in problems:
             # The readers' warnings about the file's posts come after the file's own.
             notes = [*item.warnings, *(f"post: {w}" for w in getattr(item, "post_warnings", []))]
-            reason = item.reason or "; ".join(notes)
-            for column, text in enumerate((str(item.path), item.status, reason)):
-                cell = QTableWidgetItem(text)
-                cell.setToolTip(text)
-                self.table.setItem(row, column, cell)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setVisible(bool(problems))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-        self.resize(760, 320 if problems else 120)
+            rows.append((str(item.path), item.status, item.reason or "; ".join(notes)))
+        self.summary, self.table = _summary_and_table(
+            self, summary, ["File", "Result", "Reason"], rows, (760, 320 if rows else 120)
+        )
+
+
+def _summary_and_table(
+    dialog: QDialog,
+    summary: str,
+    headers: list[str],
+    rows: list[tuple[str, ...]],
+    size: tuple[int, int],
+) -> tuple[QLabel, QTableWidget]:
+    """Lay out a report dialog: a summary line, a table of rows (hidden when empty), Close.
+
+    Every cell carries its text as a tooltip too: paths and reasons are long.
+    """
+    label = QLabel(summary, dialog)
+    label.setWordWrap(True)
+    table = QTableWidget(len(rows), len(headers), dialog)
+    table.setHorizontalHeaderLabels(headers)
+    for row, values in enumerate(rows):
+        for column, text in enumerate(values):
+            cell = QTableWidgetItem(text)
+            cell.setToolTip(text)
+            table.setItem(row, column, cell)
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setVisible(bool(rows))
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(label)
+    layout.addWidget(table)
+    layout.addWidget(buttons)
+    dialog.resize(*size)
+    return label, table
 
 
 class VerificationDialog(QDialog):
@@ -174,25 +192,10 @@ class VerificationDialog(QDialog):
         unreferenced = len(getattr(report, "unreferenced_objects", []) or [])
         if unreferenced:
             text += f" {unreferenced} files in the store belong to no record."
-        self.summary = QLabel(text, self)
-        self.summary.setWordWrap(True)
-        self.table = QTableWidget(len(problems), 3, self)
-        self.table.setHorizontalHeaderLabels(["Kind", "What", "Problem"])
-        for row, problem in enumerate(problems):
-            for column, value in enumerate((problem.kind, problem.target, problem.message)):
-                cell = QTableWidgetItem(str(value))
-                cell.setToolTip(str(value))
-                self.table.setItem(row, column, cell)
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setVisible(bool(problems))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.table)
-        layout.addWidget(buttons)
-        self.resize(860, 360 if problems else 120)
+        rows = [(str(p.kind), str(p.target), str(p.message)) for p in problems]
+        self.summary, self.table = _summary_and_table(
+            self, text, ["Kind", "What", "Problem"], rows, (860, 360 if rows else 120)
+        )
 
     @property
     def findings(self) -> list[str]:
