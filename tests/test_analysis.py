@@ -263,3 +263,40 @@ def test_keyframe_export_full_resolution(app: App, fixture_dir: Path, tmp_path: 
         assert event is not None and event.action == "keyframes.export"
         assert len(event.details["files"]) == len(exported)
         assert session.scalar(select(Keyframe).limit(1)) is not None
+
+
+def test_keyframes_cli_on_a_clip_whose_keyframes_need_a_seek(tmp_path: Path) -> None:
+    """`verifier keyframes` writes every keyframe of a clip where jumping needs a seek.
+
+    The clip has a key frame every second, so each keyframe after the first is
+    reached by seeking with the stored frame index: the path that crashed
+    after the first PNG on nearly every real video (the fixture clips the
+    other tests use have a single group of pictures, so they never seek).
+    """
+    import subprocess
+
+    from verifier.tools import ffmpeg_exe
+
+    clip = tmp_path / "gops.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+         "-t", "7", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-g", "25", "-keyint_min", "25",
+         "-sc_threshold", "0", "-threads", "1", str(clip)],
+        check=True,
+    )  # fmt: skip
+    runner = CliRunner()
+    base = ["--data-dir", str(tmp_path / "data"), "--analyst", "tester"]
+    assert runner.invoke(cli, [*base, "case", "new", "K"]).exit_code == 0
+    assert runner.invoke(cli, [*base, "import", str(clip)]).exit_code == 0
+    shown = json.loads(runner.invoke(cli, [*base, "show", "1", "--json"]).stdout)
+    wanted = [k["frame_index"] for k in shown["keyframes"]]
+    assert len(wanted) >= 3 and max(wanted) - min(wanted) > 50
+    out = tmp_path / "frames"
+    result = runner.invoke(cli, [*base, "keyframes", "1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    written = json.loads(result.stdout)
+    assert [w["frame_index"] for w in written] == wanted
+    with VideoDecoder(clip) as decoder:
+        for entry in written:
+            image = np.asarray(Image.open(entry["path"]).convert("RGB"))
+            assert np.array_equal(image, decoder.frame(entry["frame_index"]).rgb())

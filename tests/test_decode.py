@@ -325,6 +325,30 @@ def test_jump_skipping_nonref_frames_is_exact(longgop: Path, threads: bool | int
 
 
 @needs_ffmpeg
+def test_numpy_index_and_positions_are_accepted(longgop: Path) -> None:
+    """What the services hand over: the stored index as a NumPy array, NumPy positions.
+
+    The frame index is stored packed and comes back as an int64 array; a jump
+    far enough to need a seek used to pass a NumPy pts to PyAV, which refuses
+    it (``verifier keyframes`` crashed after its first PNG).
+    """
+    pts, keys, reference = _sequential(longgop)
+    assert keys == [0, 120]
+    stored = np.asarray(pts, dtype="<i8")
+    with VideoDecoder(longgop, index=stored) as decoder:
+        far = decoder.frame(np.int64(130))  # past the second keyframe: a seek
+        assert decoder.stats.seeks >= 1
+        assert far.info.index == 130 and type(far.info.pts) is int
+        assert np.array_equal(far.rgb(), reference[130])
+        back = decoder.frame(np.int32(3))
+        assert np.array_equal(back.rgb(), reference[3])
+        assert decoder.index_at(np.float32(1.0)) == decoder.index_at(1.0)
+        assert all(type(p) is int for p in decoder.frame_pts)
+        with pytest.raises(TypeError):
+            decoder.frame(2.0)  # type: ignore[arg-type]  # a float is not a frame number
+
+
+@needs_ffmpeg
 @pytest.mark.parametrize("threads", [True, False])
 def test_step_back_across_a_keyframe(longgop: Path, threads: bool) -> None:
     pts, _, reference = _sequential(longgop)

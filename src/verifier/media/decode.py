@@ -33,6 +33,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import math
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -326,9 +327,11 @@ class _PtsIndex:
     """
 
     def __init__(self, pts: Sequence[int], keys: Sequence[int] = (), exact: bool = False) -> None:
-        self.pts = list(pts)
+        # Plain ints: a stored frame index arrives as NumPy int64 values, which
+        # PyAV's seek refuses (and which would leak into every pts handed out).
+        self.pts = [int(p) for p in pts]
         self.exact = exact
-        self.keys = sorted(keys)  # indices of keyframes, when known
+        self.keys = sorted(int(k) for k in keys)  # indices of keyframes, when known
         self.positions: dict[int, list[int]] = {}
         for i, value in enumerate(self.pts):
             self.positions.setdefault(value, []).append(i)
@@ -570,7 +573,11 @@ class VideoDecoder:
     # ------------------------------------------------------------- public API
 
     def frame(self, index: int) -> DecodedFrame:
-        """The exact frame at presentation ``index`` (negative counts from the end)."""
+        """The exact frame at presentation ``index`` (negative counts from the end).
+
+        Any integer type is accepted (a NumPy index from a stored table too).
+        """
+        index = operator.index(index)
         count = self.frame_count
         if index < 0:
             index += count
@@ -597,6 +604,8 @@ class VideoDecoder:
         a frame starting exactly at ``seconds`` is chosen, not its predecessor.
         Times before the first frame give 0.
         """
+        if isinstance(seconds, np.floating):
+            seconds = float(seconds)  # Fraction takes Python floats and any integer
         target = self.start_pts + math.floor(Fraction(seconds) / self.time_base)
         idx = self._ensure_index()
         if idx.monotonic:
@@ -867,7 +876,7 @@ class VideoDecoder:
         """Seek to the keyframe at or before ``pts`` (stream time base)."""
         container = self._require_open()
         self.stats.seeks += 1
-        container.seek(pts, stream=self._stream, backward=True, any_frame=False)
+        container.seek(int(pts), stream=self._stream, backward=True, any_frame=False)
         self._live = self._decode_packets()
         self._live_last = -1
         self._live_after_seek = True
