@@ -254,3 +254,55 @@ def test_offset_is_explained_in_words() -> None:
     assert describe_offset(2.0, 1.0) == "B time = A time + 2.000 s (A starts at B 00:00:02.000)"
     assert describe_offset(-0.0, 1.0) == "B time = A time (both start together)"
     assert describe_offset(0.5, 1.25).startswith("B time = 1.25 × A time + 0.500 s")
+
+
+@pytest.fixture(scope="session")
+def reencoded(fixture_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All of cut.mp4 re-encoded (same 25 fps frame times): a re-upload of it."""
+    target = tmp_path_factory.mktemp("compare-linked") / "reupload.mp4"
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-i", str(fixture_dir / "cut.mp4"),
+         "-c:v", "libx264", "-crf", "30", "-an", str(target)],
+        check=True,
+    )  # fmt: skip
+    return target
+
+
+def test_linked_stepping_shows_the_nearest_b_frame_and_names_the_gap(
+    qtbot: Any, app: App, runner: TaskRunner, fixture_dir: Path, reencoded: Path
+) -> None:
+    """Offset −0.003 s: A's frame 42 is B's frame 42 (3 ms later), not the frame before."""
+    case = cases.create_case(app, "Compare linked")
+    report = import_paths(app, [fixture_dir / "cut.mp4", reencoded], case)
+    assert report.count("imported") == 2
+    cut = next(i.clip_id for i in report.items if i.path.endswith("cut.mp4"))
+    [found] = [
+        r for r in list_matches(app, clip_id=cut, explain=True)
+        if r["clip_b"]["name"] == "reupload.mp4"
+    ]  # fmt: skip
+    relation = {**found, "offset": -0.003, "transform": {"speed": 1.0, "mirrored": False}}
+    window = _open(qtbot, app, runner, relation)
+    a, b = window.viewer_a, window.viewer_b
+    assert a.view is not None and b.view is not None
+    a.go_to(41)
+    _settle(qtbot, window)
+    for _ in range(3):  # A 42, 43, 44: B on the same frame each step
+        qtbot.keyClick(a, Qt.Key.Key_Right)
+        assert b.target_index == a.target_index
+        _settle(qtbot, window)
+        assert b.current_index == a.current_index
+    a.go_to(42)
+    _settle(qtbot, window)
+    assert (a.current_index, b.current_index) == (42, 42)
+    assert np.array_equal(b.shown.raw, _decoded(b.view.path, 42, max(b.shown.raw.shape[:2])))
+    text = window.readout.text()
+    assert "B frame 42 is the nearest, 0.003 s from A's moment" in text, text
+    assert "(frame 42)" in text and "+0 frames" in text
+    # Frames that line up exactly need no such words.
+    window.close()
+    exact = _open(qtbot, app, runner, {**relation, "offset": 0.0})
+    exact.viewer_a.go_to(42)
+    _settle(qtbot, exact)
+    assert exact.viewer_b.current_index == 42
+    assert "is the nearest" not in exact.readout.text()
+    exact.close()

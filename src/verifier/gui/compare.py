@@ -4,8 +4,9 @@ A relation from :func:`verifier.services.matching.list_matches` (seen from
 clip A, with ``explain=True`` for its frame pairs) maps A's clip time to B's:
 ``b_time = speed * a_time + offset``. The window shows A on the left and B on
 the right; while *Linked* is on, every frame A is asked for moves B to the
-frame on screen at the mapped time, as soon as A is asked (B does not wait
-for A's frame to decode). Unlinked, B steps on its own; linking again snaps
+frame nearest the mapped time on B's own timeline, as soon as A is asked (B
+does not wait for A's frame to decode); when that frame does not start exactly
+at A's moment, the readout says by how much. Unlinked, B steps on its own; linking again snaps
 B back to the stored alignment.
 
 The table lists the matched frame pairs the matcher used; choosing one puts
@@ -42,6 +43,7 @@ from verifier.gui.viewer import FrameViewer
 from verifier.services.cases import case_settings
 from verifier.services.comparison import (
     TimeMap,
+    describe_gap,
     describe_offset,
     describe_relation,
     is_outside,
@@ -337,7 +339,7 @@ class ComparisonWindow(QWidget):
         return self.time_map.b_seconds(self.view_a, a_index)
 
     def expected_b_index(self, a_index: int) -> int:
-        """The B frame on screen at A's frame's mapped time (nearest frame when outside B)."""
+        """The B frame nearest A's frame's mapped time, by B's own frame times."""
         if self.view_b is None:
             raise RuntimeError("clip B is not loaded yet")
         if self.view_a is None:
@@ -474,12 +476,14 @@ class ComparisonWindow(QWidget):
         else:
             mode = "unlinked"
         frames = "frame" if abs(delta_f) == 1 else "frames"
+        # Linked, say when B's nearest frame does not start exactly at A's moment.
+        gap = describe_gap(view_b, b_index, expected_t) if b_index == expected_i else ""
         self.readout.setText(
             f"A frame {a_index} @ {format_seconds(view_a.seconds_of(a_index))} &nbsp;│&nbsp; "
             f"B frame {b_index} @ {format_seconds(b_t)} &nbsp;│&nbsp; "
             f"expected B {signed_time(expected_t)} (frame {expected_i}) &nbsp;│&nbsp; "
             f"B − expected: {signed_seconds(delta_t)} ({delta_f:+d} {frames}) &nbsp;·&nbsp; "
-            f"<i>{mode}</i>"
+            f"<i>{mode}</i>" + (f" &nbsp;·&nbsp; {_escape(gap)}" if gap else "")
         )
 
     # ---------------------------------------------------------------- closing

@@ -14,8 +14,13 @@ from typing import Any
 
 from verifier.services.viewing import ClipView, format_seconds
 
-#: Slack for float rounding when deciding whether a time lies outside clip B.
+#: Slack for float rounding when deciding whether a time lies outside clip B, and
+#: when two candidate B frames are equally near (the earlier, on screen, wins).
 _TOLERANCE = 1e-6
+
+#: A gap between A's moment and B's frame below this is shown as none (the
+#: readouts print milliseconds).
+_GAP_SHOWN = 0.0005
 
 
 def signed_seconds(value: float) -> str:
@@ -90,8 +95,44 @@ class TimeMap:
         return self.speed * view_a.seconds_of(a_index) + self.offset
 
     def b_index(self, view_a: ClipView, view_b: ClipView, a_index: int) -> int:
-        """The B frame on screen at A's frame's mapped time (nearest frame when outside B)."""
-        return view_b.index_at(self.b_seconds(view_a, a_index))
+        """The B frame nearest A's frame's mapped time, on B's own timeline.
+
+        Nearest, not the one on screen at that moment: with an offset of
+        −0.003 s the frame on screen is the one before (B 41 for A 42), while
+        B's frame 42 starts only 3 ms later and shows the same moment.
+        """
+        return nearest_index(view_b, self.b_seconds(view_a, a_index))
+
+
+def nearest_index(view: ClipView, seconds: float) -> int:
+    """The frame of ``view`` whose exact start time is nearest ``seconds``.
+
+    Uses the clip's own frame times (its frame table), so variable frame
+    rates are handled; an exact tie (half a frame) goes to the earlier frame,
+    the one on screen at that moment. Outside the clip, its first or last frame.
+    """
+    on_screen = view.index_at(seconds)
+    later = view.clamp(on_screen + 1)
+    if later == on_screen:
+        return on_screen
+    before = abs(seconds - view.seconds_of(on_screen))
+    after = abs(view.seconds_of(later) - seconds)
+    return later if after < before - _TOLERANCE else on_screen
+
+
+def describe_gap(view_b: ClipView, b_index: int, b_seconds: float) -> str:
+    """Say when B's nearest frame does not start exactly at A's mapped moment.
+
+    E.g. ``B frame 42 is the nearest, 0.003 s from A's moment``; empty when the
+    two frames line up (within half a millisecond) or the moment lies outside B.
+    """
+    if is_outside(view_b, b_seconds):
+        return ""
+    gap = view_b.seconds_of(b_index) - b_seconds
+    if abs(gap) < _GAP_SHOWN:
+        return ""
+    side = "later" if gap > 0 else "earlier"
+    return f"B frame {b_index} is the nearest, {abs(gap):.3f} s from A's moment (it starts {side})"
 
 
 def clip_end(view: ClipView) -> float:
@@ -119,10 +160,10 @@ def pair_indexes(
     """A's and B's frame of a matched pair (B's is 0 while B is not loaded)."""
     a = pair.get("a_index")
     b = pair.get("b_index")
-    a_index = view_a.clamp(int(a)) if a is not None else view_a.index_at(pair["a_seconds"])
+    a_index = view_a.clamp(int(a)) if a is not None else nearest_index(view_a, pair["a_seconds"])
     if view_b is None:
         return a_index, 0
-    b_index = view_b.clamp(int(b)) if b is not None else view_b.index_at(pair["b_seconds"])
+    b_index = view_b.clamp(int(b)) if b is not None else nearest_index(view_b, pair["b_seconds"])
     return a_index, b_index
 
 
