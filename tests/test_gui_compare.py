@@ -110,7 +110,11 @@ def _expected(window: ComparisonWindow, a_index: int) -> int:
     view_a, view_b = window.viewer_a.view, window.viewer_b.view
     assert view_a is not None and view_b is not None
     t_b = window.speed * view_a.seconds_of(a_index) + window.offset
-    return view_b.index_at(t_b)
+    # B's frame nearest that moment: the one on screen or the next (the earlier on a tie).
+    on_screen = view_b.index_at(t_b)
+    following = min(on_screen + 1, view_b.frame_count - 1)
+    gaps = {i: abs(view_b.seconds_of(i) - t_b) for i in (on_screen, following)}
+    return min(gaps, key=lambda i: (gaps[i], i))
 
 
 def test_b_follows_a_through_the_time_map(
