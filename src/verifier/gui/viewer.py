@@ -304,6 +304,8 @@ class FrameViewer(QWidget):
     def _set_view(self, view: ClipView | None, at: int = 0) -> None:
         self.sound.stop()
         self.view = view
+        # Revealing is for the clip it was asked on: every opening is veiled again.
+        self._set_revealed(False)
         # Every clip opens with the case's sound setting (muted unless the case says not).
         self.sound_on = self._has_sound() and self._sound_allowed and not self._mute_by_default
         self._show_sound_state()
@@ -500,18 +502,22 @@ class FrameViewer(QWidget):
     def set_veil(self, blur: bool, greyscale: bool) -> None:
         """The case's wellbeing setting: veil footage until revealed."""
         self._veil = (blur, greyscale)
-        self.revealed = False
-        self.reveal_button.setChecked(False)
+        self._set_revealed(False)
         self.reveal_button.setVisible(blur or greyscale)
         self._redisplay()
 
     def toggle_reveal(self) -> None:
+        """Reveal (or veil again) the open clip only; the next clip opened is veiled."""
         if not any(self._veil):
             return
-        self.revealed = not self.revealed
-        self.reveal_button.setChecked(self.revealed)
-        self.reveal_button.setText("Veil" if self.revealed else "Reveal")
+        self._set_revealed(not self.revealed)
         self._redisplay()
+
+    def _set_revealed(self, revealed: bool) -> None:
+        """Keep the flag, the button's state and its label saying the same thing."""
+        self.revealed = revealed
+        self.reveal_button.setChecked(revealed)
+        self.reveal_button.setText("Veil" if revealed else "Reveal")
 
     def _effective_look(self) -> Look:
         blur, grey = self._veil
