@@ -109,6 +109,22 @@ def test_revealing_one_clip_leaves_the_next_clip_veiled(qtbot: Any, window: Main
     _assert_veiled(viewer)
 
 
+def test_veiling_again_while_a_frame_decodes_shows_it_veiled(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """R pressed while the next frame is still decoding applies to that frame too."""
+    viewer = window.viewer
+    _open_settled(qtbot, window, "cut.mp4")
+    qtbot.keyClick(viewer.canvas, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: _settled(viewer, window.runner) and _plain(viewer), timeout=10_000)
+    viewer.step(1)  # asked for unveiled ...
+    viewer.toggle_reveal()  # ... and veiled again before it has arrived
+    qtbot.waitUntil(
+        lambda: _settled(viewer, window.runner) and viewer.current_index == 1, timeout=10_000
+    )
+    _assert_veiled(viewer)
+
+
 def test_a_viewer_given_another_clip_veils_it(qtbot: Any, library: App) -> None:
     """The comparison's viewers load clips with ``set_view``: the same rule holds there."""
     case_id = next(c.id for c in cases.list_cases(library) if c.name == CASE)

@@ -526,7 +526,14 @@ class FrameViewer(QWidget):
         return Look(self._look.enhancement, blur or self._look.blur, grey or self._look.greyscale)
 
     def _redisplay(self) -> None:
-        if self.shown is not None and self._requested is None:
+        """Show the frame on screen, or the one on its way, with the current look.
+
+        A frame already decoding was made with the look it was asked with; it is
+        asked for again so a veil set meanwhile is not lost (see ``_on_frame``).
+        """
+        if self._requested is not None:
+            self._request(self._requested)
+        elif self.shown is not None:
             self._request(self.shown.index)
 
     def _refresh_resolution(self) -> None:
@@ -559,15 +566,17 @@ class FrameViewer(QWidget):
 
         self.runner.run(
             work,
-            on_done=lambda shown: self._on_frame(source, shown),
+            on_done=lambda shown: self._on_frame(source, shown, look),
             on_error=lambda exc: self._on_frame_error(source, exc),
             lane=self._lane,
             latest_only=True,
         )
 
-    def _on_frame(self, source: FrameSource, shown: ShownFrame) -> None:
+    def _on_frame(self, source: FrameSource, shown: ShownFrame, look: Look) -> None:
         if source is not self._source:
             return  # a frame of the previous clip
+        if look != self._effective_look():
+            return  # made before the look (or the veil) changed; it is asked for again
         if self._requested is not None and shown.index != self._requested:
             return  # superseded; the newer request is on its way
         self._requested = None
