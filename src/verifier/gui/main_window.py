@@ -641,7 +641,8 @@ class MainWindow(QMainWindow):
             "Home / End: first / last frame\n"
             "Space: play / pause;  M: sound on / off (clips open muted)\n"
             "Ctrl+G: go to a time or frame number\n"
-            "A: draw an annotation rectangle;  L: loupe;  0: fit;  R: reveal veiled footage\n"
+            "A: draw an annotation rectangle;  L: loupe;  0: fit\n"
+            "R: reveal the open clip in a veiled case (the next clip opened is veiled)\n"
             "Mouse wheel: zoom;  drag: pan"
         )
         box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts", text, parent=self)

@@ -304,6 +304,8 @@ class FrameViewer(QWidget):
     def _set_view(self, view: ClipView | None, at: int = 0) -> None:
         self.sound.stop()
         self.view = view
+        # Revealing is for the clip it was asked on: every opening is veiled again.
+        self._set_revealed(False)
         # Every clip opens with the case's sound setting (muted unless the case says not).
         self.sound_on = self._has_sound() and self._sound_allowed and not self._mute_by_default
         self._show_sound_state()
@@ -500,18 +502,22 @@ class FrameViewer(QWidget):
     def set_veil(self, blur: bool, greyscale: bool) -> None:
         """The case's wellbeing setting: veil footage until revealed."""
         self._veil = (blur, greyscale)
-        self.revealed = False
-        self.reveal_button.setChecked(False)
+        self._set_revealed(False)
         self.reveal_button.setVisible(blur or greyscale)
         self._redisplay()
 
     def toggle_reveal(self) -> None:
+        """Reveal (or veil again) the open clip only; the next clip opened is veiled."""
         if not any(self._veil):
             return
-        self.revealed = not self.revealed
-        self.reveal_button.setChecked(self.revealed)
-        self.reveal_button.setText("Veil" if self.revealed else "Reveal")
+        self._set_revealed(not self.revealed)
         self._redisplay()
+
+    def _set_revealed(self, revealed: bool) -> None:
+        """Keep the flag, the button's state and its label saying the same thing."""
+        self.revealed = revealed
+        self.reveal_button.setChecked(revealed)
+        self.reveal_button.setText("Veil" if revealed else "Reveal")
 
     def _effective_look(self) -> Look:
         blur, grey = self._veil
@@ -520,7 +526,14 @@ class FrameViewer(QWidget):
         return Look(self._look.enhancement, blur or self._look.blur, grey or self._look.greyscale)
 
     def _redisplay(self) -> None:
-        if self.shown is not None and self._requested is None:
+        """Show the frame on screen, or the one on its way, with the current look.
+
+        A frame already decoding was made with the look it was asked with; it is
+        asked for again so a veil set meanwhile is not lost (see ``_on_frame``).
+        """
+        if self._requested is not None:
+            self._request(self._requested)
+        elif self.shown is not None:
             self._request(self.shown.index)
 
     def _refresh_resolution(self) -> None:
@@ -553,15 +566,17 @@ class FrameViewer(QWidget):
 
         self.runner.run(
             work,
-            on_done=lambda shown: self._on_frame(source, shown),
+            on_done=lambda shown: self._on_frame(source, shown, look),
             on_error=lambda exc: self._on_frame_error(source, exc),
             lane=self._lane,
             latest_only=True,
         )
 
-    def _on_frame(self, source: FrameSource, shown: ShownFrame) -> None:
+    def _on_frame(self, source: FrameSource, shown: ShownFrame, look: Look) -> None:
         if source is not self._source:
             return  # a frame of the previous clip
+        if look != self._effective_look():
+            return  # made before the look (or the veil) changed; it is asked for again
         if self._requested is not None and shown.index != self._requested:
             return  # superseded; the newer request is on its way
         self._requested = None
