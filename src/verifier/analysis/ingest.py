@@ -17,6 +17,7 @@ process runs the stage without them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -177,7 +178,7 @@ def ingest_file(
     store: EvidenceStore,
     *,
     analyse: bool = True,
-    skip_analysis: frozenset[str] = frozenset(),
+    skip_analysis: AbstractSet[str] = frozenset(),
     cancel: CancelToken | None = None,
     on_bytes: ByteProgress | None = None,
     on_analysing: Callable[[], None] | None = None,

@@ -405,7 +405,7 @@ def import_paths(
                 path,
                 app.store,
                 analyse=analyse,
-                skip_analysis=frozenset(in_case),
+                skip_analysis=in_case,  # read only; a copy per file would cost O(case)
                 cancel=cancel,
                 on_bytes=on_bytes,
                 on_analysing=lambda name=path.name: step(f"analysing {name}"),
