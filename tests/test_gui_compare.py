@@ -47,16 +47,22 @@ def excerpt(fixture_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return target
 
 
-@pytest.fixture
-def relation(app: App, fixture_dir: Path, excerpt: Path) -> dict[str, Any]:
-    case = cases.create_case(app, "Compare")
-    report = import_paths(app, [fixture_dir / "cut.mp4", excerpt], case)
+def _relation_of_cut_to(app: App, fixture_dir: Path, other: Path, case_name: str) -> dict[str, Any]:
+    """Import cut.mp4 and ``other`` into a new case; the relation found between them."""
+    case = cases.create_case(app, case_name)
+    report = import_paths(app, [fixture_dir / "cut.mp4", other], case)
     assert report.count("imported") == 2
     cut = next(i.clip_id for i in report.items if i.path.endswith("cut.mp4"))
     [found] = [
         r for r in list_matches(app, clip_id=cut, explain=True)
-        if r["clip_b"]["name"] == "excerpt.mp4"
+        if r["clip_b"]["name"] == other.name
     ]  # fmt: skip
+    return found
+
+
+@pytest.fixture
+def relation(app: App, fixture_dir: Path, excerpt: Path) -> dict[str, Any]:
+    found = _relation_of_cut_to(app, fixture_dir, excerpt, "Compare")
     assert found["relation"] == "excerpt" and found["pairs"]
     assert found["offset"] == pytest.approx(-1.3, abs=0.1)
     return found
@@ -276,14 +282,7 @@ def test_linked_stepping_shows_the_nearest_b_frame_and_names_the_gap(
     qtbot: Any, app: App, runner: TaskRunner, fixture_dir: Path, reencoded: Path
 ) -> None:
     """Offset −0.003 s: A's frame 42 is B's frame 42 (3 ms later), not the frame before."""
-    case = cases.create_case(app, "Compare linked")
-    report = import_paths(app, [fixture_dir / "cut.mp4", reencoded], case)
-    assert report.count("imported") == 2
-    cut = next(i.clip_id for i in report.items if i.path.endswith("cut.mp4"))
-    [found] = [
-        r for r in list_matches(app, clip_id=cut, explain=True)
-        if r["clip_b"]["name"] == "reupload.mp4"
-    ]  # fmt: skip
+    found = _relation_of_cut_to(app, fixture_dir, reencoded, "Compare linked")
     relation = {**found, "offset": -0.003, "transform": {"speed": 1.0, "mirrored": False}}
     window = _open(qtbot, app, runner, relation)
     a, b = window.viewer_a, window.viewer_b
