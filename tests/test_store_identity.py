@@ -162,3 +162,28 @@ def test_cli_says_the_store_is_missing_in_one_line(tmp_path: Path, fixture_dir: 
     assert text.startswith("error: the evidence store") and text.count("error:") == 1, text
     assert "missing" in text and "Traceback" not in text
     assert not (data / "store").exists()
+
+
+def test_adopting_a_store_is_in_the_custody_log(settings: Settings, fixture_dir: Path) -> None:
+    """A database from before store identities adopting its store is a logged act."""
+    from sqlalchemy import select
+
+    from verifier.db.models import CustodyEvent
+    from verifier.services.verification import verify
+
+    def binds() -> list[dict[str, object]]:
+        with open_app(settings) as app, app.db.read() as session:
+            events = session.scalars(
+                select(CustodyEvent).where(CustodyEvent.action == "store.bind")
+            )
+            return [{k: e.details[k] for k in ("store_id", "root", "adopted")} for e in events]
+
+    _import_one(settings, fixture_dir / "cut.mp4")
+    identity = read_identity(settings.store_dir)
+    assert binds() == [], "a new database's store is recorded by its first import"
+    _forget_store_id(settings)
+    expected = {"store_id": identity, "root": str(settings.store_dir), "adopted": True}
+    assert binds() == [expected]
+    assert binds() == [expected], "opening again records nothing new"
+    with open_app(settings) as app:
+        assert verify(app).ok

@@ -19,6 +19,7 @@ from verifier.config import Settings, load_settings
 from verifier.db.engine import Database, open_database, open_database_read_only
 from verifier.db.models import AppMeta, StoredFile
 from verifier.errors import VerifierError
+from verifier.evidence import custody
 from verifier.evidence.store import (
     EvidenceStore,
     StoreWriteError,
@@ -70,21 +71,35 @@ def _missing_store(root: Path) -> VerifierError:
     )
 
 
-def _record_store_id(db: Database, identity: str) -> None:
-    """Remember the store's id in the database (first writer wins).
+def _record_store_id(db: Database, root: Path, identity: str, *, actor: str, adopted: bool) -> None:
+    """Remember the store's id in the database (first writer wins), with its custody event.
 
-    A read-only database (a copy handed over for checking) cannot learn it:
-    it is then used as it is, and a writable open records it later.
+    Which store a database is bound to decides what every later check
+    compares against, so adopting the store of a database that already holds
+    evidence is logged like any other act (a new database's store is the one
+    its first import records). A read-only
+    database (a copy handed over for checking) cannot learn it: it is then
+    used as it is, and a writable open records it later.
     """
     try:
         with db.write() as session:
-            if session.get(AppMeta, STORE_ID_KEY) is None:
-                session.add(AppMeta(key=STORE_ID_KEY, value=identity))
+            if session.get(AppMeta, STORE_ID_KEY) is not None:
+                return
+            session.add(AppMeta(key=STORE_ID_KEY, value=identity))
+            if adopted:
+                custody.record(
+                    session,
+                    actor=actor,
+                    action="store.bind",
+                    target_type="store",
+                    target_id=identity,
+                    details={"store_id": identity, "root": str(root), "adopted": adopted},
+                )
     except OperationalError:
         return
 
 
-def bind_store(db: Database, root: Path) -> EvidenceStore:
+def bind_store(db: Database, root: Path, *, actor: str) -> EvidenceStore:
     """Open the evidence store the database was made with, or say why not.
 
     - a database that knows its store's id: the store must be there with that id;
@@ -125,7 +140,7 @@ def bind_store(db: Database, root: Path) -> EvidenceStore:
             # as it is; the identity is given when it can be written.
             return store
         raise
-    _record_store_id(db, identity)
+    _record_store_id(db, root, identity, actor=actor, adopted=holds_files)
     return store
 
 
@@ -148,7 +163,7 @@ def open_app(settings: Settings | None = None) -> App:
     settings = settings or load_settings()
     db = open_database(settings)
     try:
-        store = bind_store(db, settings.store_dir)
+        store = bind_store(db, settings.store_dir, actor=settings.analyst)
     except BaseException:
         db.dispose()
         raise
