@@ -77,9 +77,9 @@ def _record_store_id(db: Database, root: Path, identity: str, *, actor: str, ado
     Which store a database is bound to decides what every later check
     compares against, so adopting the store of a database that already holds
     evidence is logged like any other act (a new database's store is the one
-    its first import records). A read-only
-    database (a copy handed over for checking) cannot learn it: it is then
-    used as it is, and a writable open records it later.
+    its first import records). A read-only database (a copy handed over for
+    checking) cannot learn it: it is then used as it is, and a writable open
+    records it later.
     """
     try:
         with db.write() as session:
