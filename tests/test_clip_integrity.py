@@ -93,3 +93,30 @@ def test_altered_thumbnail_is_flagged(app: App, make_fixture) -> None:
     thumbnail.write_bytes(bytes(data))
     assert _flags(app, clip_id) == ("thumbnail altered",)
     assert "thumbnail altered" in check_clip(app, clip_id).flags
+
+
+def test_repeated_listings_rehash_a_thumbnail_only_after_it_changed(
+    app: App, make_fixture, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The window lists clips often: an intact thumbnail is re-hashed once, not every time,
+    yet a thumbnail altered after that is still caught on the next listing."""
+    clip_id = import_one(app, make_fixture("cut.mp4"))
+    hashed: list[str] = []
+    verify_object = app.store.verify_object
+
+    def counting(sha256: str) -> str | None:
+        hashed.append(sha256)
+        return verify_object(sha256)
+
+    monkeypatch.setattr(app.store, "verify_object", counting)
+    for _ in range(3):
+        assert _flags(app, clip_id) == ()
+    assert len(hashed) == 1
+    thumbnail = _first_thumbnail(app, clip_id)
+    make_writable(thumbnail)
+    data = bytearray(thumbnail.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    thumbnail.write_bytes(bytes(data))
+    assert _flags(app, clip_id) == ("thumbnail altered",)
+    assert _flags(app, clip_id) == ("thumbnail altered",)
+    assert len(hashed) == 3, "an altered file is never remembered as intact"

@@ -278,31 +278,40 @@ def stored_file_problem(
 ) -> tuple[str, str] | None:
     """(``missing`` | ``altered`` | ``unreadable``, reason) for one stored file, or None.
 
-    Without ``rehash`` only existence and size are checked (a stat).
+    Without ``rehash`` only existence and size are checked (a stat). A file
+    re-hashed intact is remembered with its stat for the life of the
+    application, so the window's repeated listings do not re-read the same
+    thumbnails; any write to the file changes its stat and re-hashes it
+    (``verify`` always re-hashes everything).
     """
     path = app.store.path_for(sha256)
     try:
-        actual_size = path.stat().st_size
+        found = path.stat()
     except FileNotFoundError:
         return "missing", f"is not in the store (expected at {path})"
     except OSError as exc:
         return "unreadable", f"cannot be read at {path} ({exc.strerror})"
-    if actual_size != size:
-        return "altered", f"is {actual_size} bytes at {path}, {size} were imported"
-    if rehash:
-        problem = app.store.verify_object(sha256)
-        if problem is not None:
-            state = "missing" if problem.startswith("missing") else "unreadable"
-            if problem.startswith("content changed"):
-                state = "altered"
-            # Read after "The evidence file": "is missing from the store", "is
-            # unreadable (...)", "has changed: SHA-256 is now ...".
-            if problem.startswith("content changed:"):
-                said = "has changed:" + problem.removeprefix("content changed:")
-            else:
-                said = f"is {problem}"
-            return state, f"{said} (at {path}; imported with SHA-256 {sha256})"
-    return None
+    if found.st_size != size:
+        return "altered", f"is {found.st_size} bytes at {path}, {size} were imported"
+    if not rehash:
+        return None
+    intact: dict[str, tuple[int, int, int]] = app.caches.setdefault("intact-stored-files", {})
+    key = (found.st_ino, found.st_size, found.st_mtime_ns)
+    if intact.get(sha256) == key:
+        return None
+    problem = app.store.verify_object(sha256)
+    if problem is None:
+        intact[sha256] = key
+        return None
+    intact.pop(sha256, None)
+    # Read after "The evidence file": "is missing from the store", "is
+    # unreadable (...)", "has changed: SHA-256 is now ...".
+    if problem.startswith("content changed:"):
+        state, said = "altered", "has changed:" + problem.removeprefix("content changed:")
+    else:
+        state = "missing" if problem.startswith("missing") else "unreadable"
+        said = f"is {problem}"
+    return state, f"{said} (at {path}; imported with SHA-256 {sha256})"
 
 
 def clip_integrity(
