@@ -337,7 +337,7 @@ class ClipLink(Base):
 
 
 class Annotation(Base):
-    """A labelled rectangle on one frame, with a note."""
+    """A labelled shape on one frame (rectangle, point, line or polygon), with a note."""
 
     __tablename__ = "annotations"
 
@@ -356,6 +356,11 @@ class Annotation(Base):
     y: Mapped[float] = mapped_column(Float)
     w: Mapped[float] = mapped_column(Float)
     h: Mapped[float] = mapped_column(Float)
+    # rect | point | line | polygon. For the last three ``points`` holds the
+    # vertices [[x, y], ...] in upright frame pixels and x/y/w/h their bounding
+    # box, so code that only knows rectangles still finds the annotated area.
+    shape: Mapped[str] = mapped_column(String(16), default="rect", server_default="rect")
+    points: Mapped[list[Any] | None] = mapped_column()
     label: Mapped[str] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -54,6 +54,16 @@ class ItemType:
     fields: tuple[str, ...]
     # How a person names it in a problem report.
     label: str
+    # Fields added after items of this kind were first recorded, with the
+    # value every older item has. Such a field is hashed only when it differs
+    # from that value, so an item recorded before the field existed keeps the
+    # hash its custody event carries and ``verify`` stays clean after upgrade.
+    added: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """Every column the hash may read: the fields and the added fields."""
+        return self.fields + tuple(name for name, _ in self.added)
 
 
 def _fields(names: str) -> tuple[str, ...]:
@@ -108,6 +118,7 @@ RECORDED: tuple[ItemType, ...] = (
         Annotation,
         _fields("clip_id frame_index pts x y w h label note created_at created_by updated_at"),
         "annotation",
+        added=(("shape", "rect"), ("points", None)),
     ),
     ItemType(
         "link",
@@ -164,6 +175,10 @@ def canonical_state(item: object) -> bytes:
     kind = item_type(item)
     columns = inspect(kind.model).columns
     doc = {name: _normalise(columns[name].type, getattr(item, name)) for name in kind.fields}
+    for name, absent in kind.added:
+        value = getattr(item, name)
+        if value is not None and value != absent:
+            doc[name] = _normalise(columns[name].type, value)
     doc["_kind"] = kind.kind
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -292,7 +307,7 @@ def check_states(session: Session, case_id: int | None = None) -> list[StateFind
         # Only the hashed columns: a clip's frame table or probe can be large.
         query = (
             select(model)
-            .options(load_only(*(getattr(model, name) for name in kind.fields)))
+            .options(load_only(*(getattr(model, name) for name in kind.loaded)))
             .order_by(model.id)
         )
         if case_id is not None:
