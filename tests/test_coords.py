@@ -7,12 +7,16 @@ message a person reads.
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from verifier.cli.main import cli
 from verifier.errors import VerifierError
 from verifier.geo.coords import (
     CoordinateError,
@@ -417,3 +421,72 @@ def test_hostile_text_is_parsed_or_refused_cleanly(text: str) -> None:
         return
     assert math.isfinite(loc.lat) and math.isfinite(loc.lon)
     assert -90 <= loc.lat <= 90 and -180 <= loc.lon <= 180
+
+
+# ----------------------------------------------------------------------- the command
+
+
+def run_coords(tmp_path: Path, *args: str) -> Result:
+    data_dir = tmp_path / "data"
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "coords", *args])
+    # A calculator: no data folder, no database, no case.
+    assert not data_dir.exists()
+    return result
+
+
+def test_cli_coords_prints_every_form(tmp_path: Path) -> None:
+    result = run_coords(tmp_path, "48°30'28.4\"N 35°54'47.2\"E")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split(None, 1) == ["Decimal", "48.507889, 35.913111"]
+    assert lines[1].split(None, 1) == ["DMS", "48°30'28.4\"N 35°54'47.2\"E"]
+    assert lines[2].split(None, 1) == ["MGRS", "36U YU 15152 76851"]
+    assert "degrees, minutes, seconds" in lines[3]
+    assert lines[4].split() == [
+        "OpenStreetMap",
+        "https://www.openstreetmap.org/?mlat=48.507889&mlon=35.913111#map=17/48.507889/35.913111",
+    ]
+    assert lines[5].split() == [
+        "Google",
+        "Maps",
+        "https://www.google.com/maps/search/?api=1&query=48.507889,35.913111",
+    ]
+
+
+def test_cli_coords_json_and_unquoted_negative_numbers(tmp_path: Path) -> None:
+    result = run_coords(tmp_path, "-33.86", "151.21", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["lat"] == -33.86 and data["lon"] == 151.21
+    assert data["dms"] == "33°51'36.0\"S 151°12'36.0\"E"
+    assert data["mgrs"] == "56H LH 34416 51925"
+    assert data["links"]["Google Maps"].endswith("query=-33.860000,151.210000")
+
+
+def test_cli_coords_mgrs_says_it_is_a_square(tmp_path: Path) -> None:
+    result = run_coords(tmp_path, "37UCQ1267")
+    assert result.exit_code == 0, result.output
+    assert "MGRS: a square of 1 km a side, shown at its centre" in result.stdout
+    assert "37U CQ 12500 67500" in result.stdout
+    data = json.loads(run_coords(tmp_path, "37UCQ1267", "--json").stdout)
+    assert data["precision_m"] == 1000.0 and data["format"] == "mgrs"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("151.21, -33.86", "error: location: latitude 151.21 is beyond ±90; two bare numbers "
+         "are read as latitude, longitude: did you mean -33.86, 151.21?"),
+        ("48.5N 35.9N", "error: location: both coordinates have a north/south letter (N and N); "
+         "one must be E or W"),
+        ("37U CQ 12345 67890 junk", "error: MGRS: unexpected text 'junk'; expected e.g. "
+         "37U CQ 12345 67890"),
+    ],
+)  # fmt: skip
+def test_cli_coords_bad_input_is_one_line_and_fails(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    result = run_coords(tmp_path, text)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip() == message
