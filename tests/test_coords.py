@@ -240,6 +240,9 @@ def test_polar_caps_use_ups() -> None:
          "@48.5,35.9,17z", DMS_LAT, DMS_LON),
         ("www.google.com/maps/@-33.86,151.21,10z", -33.86, 151.21),
         ("https://www.google.com/maps?q=Kyiv&ll=50.45,30.52", 50.45, 30.52),
+        ("https://maps.google.com/?q=loc:48.5079,35.9131", 48.5079, 35.9131),
+        ("geo:48.5079,35.9131", 48.5079, 35.9131),
+        ("geo:-33.86,151.21,40;u=35", -33.86, 151.21),
     ],
 )  # fmt: skip
 def test_map_links(url: str, lat: float, lon: float) -> None:
@@ -308,6 +311,13 @@ def test_map_links(url: str, lat: float, lon: float) -> None:
          "latitude 95 is beyond ±90; two bare numbers are read as latitude, longitude: did you "
          "mean 35.9, 95?"),
         ("https://[::1/maps", "map link: cannot be read (Invalid IPv6 URL)"),
+        ("48.5 35.9E", "location: cannot tell where the latitude ends and the longitude "
+         "begins; give each its letter (48.5N 35.9E) or separate them with a comma"),
+        ("https://www.google.com/maps/dir/48.5,35.9/50.4,30.5/@49,33,7z", "map link: directions "
+         "hold several points; paste a link to the one place"),
+        ("geo:48.5", "geo URI: expected geo:LAT,LON, e.g. geo:48.5079,35.9131"),
+        ("geo:95,10", "location: latitude 95 is beyond ±90; two bare numbers are read as "
+         "latitude, longitude: did you mean 10, 95?"),
         ("x" * 5000, "location: 5000 characters is too long for a coordinate or a map link "
          "(at most 4096)"),
     ],

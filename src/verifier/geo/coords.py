@@ -140,6 +140,8 @@ def parse_location(text: str) -> Location:
     cleaned = _clean(text)
     if re.match(r"(?i)^(https?://|www\.|maps\.|openstreetmap\.|osm\.org|google\.)", cleaned):
         return _parse_url(cleaned)
+    if cleaned[:4].lower() == "geo:":
+        return _parse_geo_uri(cleaned)
     mgrs_match = _MGRS_SHAPE.match(cleaned) or _UPS_SHAPE.match(cleaned)
     if mgrs_match:
         return _parse_grid(cleaned)
@@ -428,6 +430,11 @@ def _degrees(part: _Part, label: str) -> tuple[float, int]:
 
 def _parse_pair(text: str) -> Location:
     parts = _lex_parts(text)
+    if len(parts) == 1 and parts[0].hemisphere is not None and len(parts[0].numbers) > 1:
+        raise CoordinateError(
+            "location: cannot tell where the latitude ends and the longitude begins; "
+            "give each its letter (48.5N 35.9E) or separate them with a comma"
+        )
     if len(parts) == 1:
         raise CoordinateError(
             "location: only one coordinate; give latitude and longitude, e.g. 48.5079, 35.9131"
@@ -539,6 +546,10 @@ def _parse_grid(text: str) -> Location:
     elif column not in _SQUARE_LETTERS or row not in _SQUARE_LETTERS:
         raise CoordinateError(f"UPS: 100 km square {column}{row} does not exist")
     easting, northing = match["e"] or "", match["n"]
+    if len(easting) + len(northing or "") > 10:
+        raise CoordinateError(
+            f"MGRS: {len(easting) + len(northing or '')} digits after the square; at most 10 (1 m)"
+        )
     if northing is not None:
         if len(easting) != len(northing):
             raise CoordinateError(
@@ -736,6 +747,19 @@ def location_json(loc: Location) -> dict[str, Any]:
 # --------------------------------------------------------------------------- map links
 
 
+def _parse_geo_uri(text: str) -> Location:
+    """A ``geo:lat,lon[,alt][;params]`` URI (RFC 5870), what phones share."""
+    match = re.fullmatch(
+        r"(?i)geo:\s*(-?[0-9]+(?:\.[0-9]+)?)\s*,\s*(-?[0-9]+(?:\.[0-9]+)?)"
+        r"(?:,-?[0-9]+(?:\.[0-9]+)?)?(?:;[A-Za-z0-9\-]+=[A-Za-z0-9\-.!~*'()%]+)*(?:\?.*)?",
+        text,
+    )
+    if match is None:
+        raise CoordinateError("geo URI: expected geo:LAT,LON, e.g. geo:48.5079,35.9131")
+    found = _parse_pair(f"{match[1]}, {match[2]}")
+    return Location(found.lat, found.lon, "url")
+
+
 def _parse_url(text: str) -> Location:
     """The point a Google Maps or OpenStreetMap link carries, preferring a pin to the view."""
     if re.search(r"\s", text.strip()):
@@ -748,6 +772,10 @@ def _parse_url(text: str) -> Location:
         raise CoordinateError(f"map link: cannot be read ({exc})") from None
     path = unquote_plus(parts.path)
     host = (parts.hostname or "").lower()
+    if "/dir/" in path or "dir_action" in query or "daddr" in query:
+        raise CoordinateError(
+            "map link: directions hold several points; paste a link to the one place"
+        )
     if host.endswith("goo.gl") or host == "g.co":
         raise CoordinateError(
             "map link: a short link carries no coordinates; open it and paste the full address"
@@ -758,10 +786,11 @@ def _parse_url(text: str) -> Location:
         candidates.append(("!3d/!4d", f"{pin[1]}, {pin[2]}"))
     if "mlat" in query and "mlon" in query:
         candidates.append(("mlat/mlon", f"{query['mlat'][0]}, {query['mlon'][0]}"))
-    for key in ("q", "query", "ll", "destination", "daddr", "center"):
+    for key in ("q", "query", "ll", "center"):
         if key in query:
-            candidates.append((key, query[key][0]))
-    place = re.search(r"/(?:place|search|dir)/([^/@]+)", path)
+            # "loc:" is how Google Maps marks a query that is a coordinate, not a name.
+            candidates.append((key, re.sub(r"(?i)^loc:", "", query[key][0].strip())))
+    place = re.search(r"/(?:place|search)/([^/@]+)", path)
     if place:
         candidates.append(("place", place[1]))
     view = re.search(r"@(-?[0-9.]+),(-?[0-9.]+)", path)
@@ -775,7 +804,7 @@ def _parse_url(text: str) -> Location:
         try:
             found = _parse_pair(_clean(value))
         except CoordinateError as exc:
-            if name in ("q", "query", "place", "destination", "daddr"):
+            if name in ("q", "query", "place"):
                 continue  # a place name, not a coordinate; look further
             first_error = first_error or CoordinateError(
                 f"map link: {name} {_shown(value)}: {exc.reason.removeprefix('location: ')}"
