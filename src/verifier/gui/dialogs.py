@@ -49,15 +49,17 @@ def describe_shape(shape: Shape, *, short: bool = False) -> str:
     """A shape in words, in frame pixels: what was drawn, where (``short``: for a table cell)."""
     if shape.kind == "rect":
         x, y, w, h = shape.numbers
-        return f"{x:.0f}, {y:.0f}, {w:.0f}×{h:.0f}" if short else (
+        return f"rect {x:.0f}, {y:.0f}, {w:.0f}×{h:.0f}" if short else (
             f"rectangle {x:.0f}, {y:.0f}, {w:.0f}×{h:.0f} px")  # fmt: skip
     vertices = shape.vertices
     coords = " → ".join(f"{x:.0f}, {y:.0f}" for x, y in vertices)
     if shape.kind == "point":
         return f"point {coords}" + ("" if short else " px")
     count = f"{len(vertices)} vertices" if len(vertices) > 2 else ""
-    if short:
-        return f"{shape.kind} {coords}" if len(vertices) <= 3 else f"{shape.kind}, {count}"
+    if short:  # a table cell: a line's two ends, else the count and where it starts
+        x0, y0 = vertices[0]
+        return f"{shape.kind} {coords}" if len(vertices) == 2 else (
+            f"{shape.kind}, {count} from {x0:.0f}, {y0:.0f}")  # fmt: skip
     return f"{shape.kind} {coords} px" + (f" ({count})" if count else "")
 
 
