@@ -196,6 +196,12 @@ def test_point_by_click_escape_and_cancel(qtbot: Any, window: MainWindow, librar
     qtbot.keyClick(canvas, Qt.Key.Key_Right)
     qtbot.waitUntil(lambda: viewer.current_index == 1, timeout=10_000)
     assert canvas.vertices == []
+    # ... and when another clip (here the same one, reopened) is shown.
+    _click(qtbot, window, (50, 50))
+    assert len(canvas.vertices) == 1
+    viewer.set_view(viewer.view, at=1)
+    assert canvas.vertices == []
+    qtbot.waitUntil(lambda: viewer.current_index == 1 and not window.runner.busy, timeout=10_000)
     # A point is one click; cancelling its dialog also ends annotate mode, nothing stored.
     qtbot.keyClick(canvas, Qt.Key.Key_2)
     aimed = _click(qtbot, window, (60, 70))

@@ -378,6 +378,9 @@ class FrameViewer(QWidget):
         self._requested = None
         self.timeline.set_view(view)
         self._boxes = []
+        # A shape half drawn on the previous clip belongs to no frame of this one.
+        self.canvas.cancel_drawing()
+        self._drawing_on = None
         if view is None:
             self.canvas.placeholder = "Choose a clip"
             self.canvas.set_frame(None, QSize(0, 0))
