@@ -8,7 +8,8 @@ annotation to the first matched clip):
         .venv/bin/python scripts/screenshots.py OUT_DIR
 
 It writes main.png (the main window on a matched clip), annotation.png (the
-viewer with an annotation drawn and the annotations pane) and compare.png
+viewer with an annotation drawn and the annotations pane), annotation-shapes.png
+(the same frame with a rectangle, a line and a polygon) and compare.png
 (the side-by-side comparison of a matched pair), each captured from the X
 server's root window with ImageMagick's ``import`` when it is installed,
 else with Qt's own ``grab``.
@@ -24,7 +25,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QWidget
 
 from verifier.gui.main_window import MainWindow
-from verifier.services.annotations import add_annotation, list_annotations
+from verifier.services.annotations import Shape, add_annotation, list_annotations
 from verifier.services.context import open_app
 
 
@@ -76,6 +77,26 @@ def main() -> int:
     window.tabs.setCurrentWidget(window.annotations)
     window.viewer.loupe_button.setChecked(False)
     capture(window, out / "annotation.png")
+
+    # The same frame with a line (a shadow) and a polygon (an area) beside the rectangle.
+    index = window.viewer.current_index
+    if not any(a["shape"] != "rect" for a in list_annotations(app, clip.id)):
+        w, h = view.width, view.height
+        add_annotation(
+            app, clip.id, index,
+            Shape.of_vertices("line", [(w * 0.08, h * 0.80), (w * 0.30, h * 0.66),
+                                       (w * 0.52, h * 0.62)]),
+            "shadow", "Shadow of the mast, bearing measured for the time of day",
+        )  # fmt: skip
+        add_annotation(
+            app, clip.id, index,
+            Shape.of_vertices("polygon", [(w * 0.66, h * 0.18), (w * 0.90, h * 0.22),
+                                          (w * 0.86, h * 0.52), (w * 0.70, h * 0.46)]),
+            "building", "Roof outline matched against the satellite image",
+        )  # fmt: skip
+    window._reload_annotations()
+    window.runner.wait_idle()
+    capture(window, out / "annotation-shapes.png")
 
     if window.matches.relations:
         window.compare(window.matches.relations[0])

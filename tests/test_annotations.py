@@ -172,7 +172,7 @@ def test_cli_annotate_commands(tmp_path: Path, make_fixture) -> None:
     assert "Annotations (1)" in runner.invoke(cli, [*base, "show", "1"]).stdout
     bad = runner.invoke(cli, [*base, "annotate", "add", "1", "--frame", "0", "--rect",
                               "10,20,30", "--label", "landmark"])  # fmt: skip
-    assert bad.exit_code == 1 and "error: cannot read the rectangle" in bad.stderr
+    assert bad.exit_code == 1 and "error: --rect: cannot read the rectangle" in bad.stderr
     bad = runner.invoke(cli, [*base, "annotate", "add", "1", "--frame", "0", "--rect",
                               "1,2,3,4", "--label", "tank"])  # fmt: skip
     assert bad.exit_code == 1 and "unknown label 'tank'" in bad.stderr

@@ -21,14 +21,22 @@ def _timecode(seconds: float) -> str:
     return render.human_duration(seconds)
 
 
+def shape_text(a: dict[str, Any]) -> str:
+    """The annotation's shape in frame pixels: ``rect 10,20 30x40``, ``line 1,2 3,4``."""
+    shape = a.get("shape") or "rect"
+    if shape == "rect" or not a.get("points"):
+        return f"rect {a['x']:g},{a['y']:g} {a['w']:g}x{a['h']:g}"
+    return f"{shape} " + " ".join(f"{x:g},{y:g}" for x, y in a["points"])
+
+
 def annotation_lines(annotations: list[dict[str, Any]]) -> list[str]:
-    """One line per annotation: id, frame and time, rectangle, label, note."""
+    """One line per annotation: id, frame and time, shape, label, note."""
     lines = []
     for a in annotations:
         when = _timecode(a["seconds"]) if a.get("seconds") is not None else "time unknown"
-        rect = f"{a['x']:g},{a['y']:g} {a['w']:g}x{a['h']:g}"
+        shape = shape_text(a)
         note = f"  {a['note']}" if a.get("note") else ""
-        lines.append(f"  #{a['id']:<5} frame {a['frame_index']:>6}  {when}  {rect:<22} "
+        lines.append(f"  #{a['id']:<5} frame {a['frame_index']:>6}  {when}  {shape:<27} "
                      f"{a['label']}{note}")  # fmt: skip
     return lines
 

@@ -31,7 +31,36 @@ from PySide6.QtWidgets import (
 
 from verifier.gui.resources import form_child, load_form
 from verifier.media.enhance import Enhancement
-from verifier.services.annotations import LABELS
+from verifier.services.annotations import LABELS, Shape
+
+#: How each annotation shape is named to a person.
+SHAPE_NAMES = {"rect": "Rectangle", "point": "Point", "line": "Line", "polygon": "Polygon"}
+
+
+def shape_of(annotation: dict[str, Any]) -> Shape:
+    """The shape of an annotation as the service lists it."""
+    kind = annotation.get("shape") or "rect"
+    if kind == "rect" or not annotation.get("points"):
+        return Shape.rect(annotation["x"], annotation["y"], annotation["w"], annotation["h"])
+    return Shape.of_vertices(kind, annotation["points"])
+
+
+def describe_shape(shape: Shape, *, short: bool = False) -> str:
+    """A shape in words, in frame pixels: what was drawn, where (``short``: for a table cell)."""
+    if shape.kind == "rect":
+        x, y, w, h = shape.numbers
+        return f"rect {x:.0f}, {y:.0f}, {w:.0f}×{h:.0f}" if short else (
+            f"rectangle {x:.0f}, {y:.0f}, {w:.0f}×{h:.0f} px")  # fmt: skip
+    vertices = shape.vertices
+    coords = " → ".join(f"{x:.0f}, {y:.0f}" for x, y in vertices)
+    if shape.kind == "point":
+        return f"point {coords}" + ("" if short else " px")
+    count = f"{len(vertices)} vertices" if len(vertices) > 2 else ""
+    if short:  # a table cell: a line's two ends, else the count and where it starts
+        x0, y0 = vertices[0]
+        return f"{shape.kind} {coords}" if len(vertices) == 2 else (
+            f"{shape.kind}, {count} from {x0:.0f}, {y0:.0f}")  # fmt: skip
+    return f"{shape.kind} {coords} px" + (f" ({count})" if count else "")
 
 
 def _form_dialog(dialog: QDialog, form_name: str) -> QWidget:
@@ -46,7 +75,7 @@ def _form_dialog(dialog: QDialog, form_name: str) -> QWidget:
 
 
 class AnnotationDialog(QDialog):
-    """Label and note for a rectangle drawn on a frame (or for editing one)."""
+    """Label and note for a shape drawn on a frame (or for editing one); says which shape."""
 
     def __init__(
         self,
@@ -56,11 +85,17 @@ class AnnotationDialog(QDialog):
         where: str,
         label: str = "landmark",
         note: str = "",
+        shape: str = "rect",
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         form = _form_dialog(self, "annotation")
-        form_child(form, QLabel, "where").setText(where)
+        where_label = form_child(form, QLabel, "where")
+        where_label.setText(where)
+        where_label.setWordWrap(True)
+        where_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.shape_value = form_child(form, QLabel, "shape_value")
+        self.shape_value.setText(SHAPE_NAMES.get(shape, shape))
         self.label_box = form_child(form, QComboBox, "label_box")
         self.label_box.addItems(list(LABELS))
         self.label_box.setCurrentText(label)

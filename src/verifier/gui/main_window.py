@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,6 +31,8 @@ from verifier.gui.dialogs import (
     ImportSummaryDialog,
     NewCaseDialog,
     VerificationDialog,
+    describe_shape,
+    shape_of,
 )
 from verifier.gui.panes import (
     AnnotationsPane,
@@ -47,6 +49,7 @@ from verifier.gui.viewer import FrameViewer, Look, frame_file_name
 from verifier.media.enhance import Enhancement
 from verifier.services import cases as case_service
 from verifier.services.annotations import (
+    Shape,
     add_annotation,
     delete_annotation,
     edit_annotation,
@@ -84,7 +87,7 @@ class MainWindow(QMainWindow):
         self.browser.caseChosen.connect(self.switch_case)
         self.browser.newCaseRequested.connect(self.new_case)
         self.viewer = FrameViewer(app, self.runner, self)
-        self.viewer.rectangleDrawn.connect(self._annotate)
+        self.viewer.shapeDrawn.connect(self._annotate)
         self.viewer.annotationClicked.connect(self._select_annotation)
         self.viewer.frameShown.connect(lambda _i: self._update_status())
         self.metadata = MetadataPane(self)
@@ -412,26 +415,27 @@ class MainWindow(QMainWindow):
 
         self.runner.run(lambda ctx: list_annotations(self.app, clip_id), on_done=done)
 
-    def _annotate(self, frame_index: int, rect: QRectF) -> None:
+    def _annotate(self, frame_index: int, shape: Shape) -> None:
+        """Ask for the label and note of a drawn shape; saved or not, annotate mode ends."""
         view = self.viewer.view
         if view is None:
             return
         clip_id = view.clip_id
         where = (
             f"Frame {frame_index} ({format_seconds(view.seconds_of(frame_index))}), "
-            f"rectangle {rect.x():.0f}, {rect.y():.0f}, {rect.width():.0f}×{rect.height():.0f} px"
+            f"{describe_shape(shape)}"
         )
-        dialog = AnnotationDialog(self, title="New annotation", where=where)
+        dialog = AnnotationDialog(self, title="New annotation", where=where, shape=shape.kind)
 
         def accepted() -> None:
-            box = (rect.x(), rect.y(), rect.width(), rect.height())
             label, note = dialog.label, dialog.note
             self.runner.run(
-                lambda ctx: add_annotation(self.app, clip_id, frame_index, box, label, note),
+                lambda ctx: add_annotation(self.app, clip_id, frame_index, shape, label, note),
                 on_done=lambda a: self._reload_annotations(a["id"]),
             )
 
         dialog.accepted.connect(accepted)
+        dialog.finished.connect(lambda _result=0: self.viewer.end_annotating())
         self._present(dialog)
 
     def _edit_annotation(self, annotation: dict[str, Any]) -> None:
@@ -443,8 +447,9 @@ class MainWindow(QMainWindow):
         """
         dialog = AnnotationDialog(
             self, title=f"Edit annotation #{annotation['id']}",
-            where=f"Frame {annotation['frame_index']}",
+            where=f"Frame {annotation['frame_index']}, {describe_shape(shape_of(annotation))}",
             label=annotation["label"], note=annotation["note"],
+            shape=annotation.get("shape") or "rect",
         )  # fmt: skip
 
         def accepted() -> None:
@@ -641,7 +646,10 @@ class MainWindow(QMainWindow):
             "Home / End: first / last frame\n"
             "Space: play / pause;  M: sound on / off (clips open muted)\n"
             "Ctrl+G: go to a time or frame number\n"
-            "A: draw an annotation rectangle;  L: loupe;  0: fit\n"
+            "A: annotate mode (draw a shape; it ends when the annotation is saved)\n"
+            "1 / 2 / 3 / 4: annotate with a rectangle / point / line / polygon\n"
+            "   line, polygon: click each vertex, Enter or double-click ends, Esc cancels\n"
+            "L: loupe;  0: fit\n"
             "R: reveal the open clip in a veiled case (the next clip opened is veiled)\n"
             "Mouse wheel: zoom;  drag: pan"
         )

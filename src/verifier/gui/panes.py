@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.gui.clips import load_thumbnail
+from verifier.gui.dialogs import describe_shape, shape_of
 from verifier.services.annotations import list_annotations
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
@@ -339,7 +340,7 @@ class AnnotationsPane(QWidget):
     annotationChosen = Signal(object)
     editRequested = Signal(object)
     deleteRequested = Signal(object)
-    HEADERS = ("#", "Frame", "Time", "Label", "Rectangle (px)", "Note", "By")
+    HEADERS = ("#", "Frame", "Time", "Label", "Shape (px)", "Note", "By")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -350,7 +351,10 @@ class AnnotationsPane(QWidget):
         self.delete_button = QPushButton("Delete", self)
         self.edit_button.clicked.connect(lambda: self._emit(self.editRequested))
         self.delete_button.clicked.connect(lambda: self._emit(self.deleteRequested))
-        self.hint = QLabel("Draw one: turn on ▭ Annotate under the frame (A) and drag.", self)
+        self.hint = QLabel(
+            "Draw one: ▭ Annotate under the frame (A), or keys 1-4 for a rectangle, "
+            "point, line or polygon.", self,
+        )  # fmt: skip
         self.hint.setWordWrap(True)
         self._annotations: list[dict[str, Any]] = []
         layout = QVBoxLayout(self)
@@ -372,7 +376,7 @@ class AnnotationsPane(QWidget):
         rows = [
             [a["id"], a["frame_index"],
              format_seconds(a["seconds"]) if a.get("seconds") is not None else "",
-             a["label"], f"{a['x']:.0f}, {a['y']:.0f}, {a['w']:.0f}×{a['h']:.0f}",
+             a["label"], describe_shape(shape_of(a), short=True),
              a["note"], a["created_by"]]
             for a in self._annotations
         ]  # fmt: skip

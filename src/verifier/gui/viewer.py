@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,6 +37,7 @@ from verifier.gui.sound import SoundPlayer
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.timeline import Timeline
 from verifier.media.enhance import Enhancement, apply_enhancement, wellbeing_filter
+from verifier.services.annotations import Shape
 from verifier.services.context import App
 from verifier.services.viewing import (
     ClipView,
@@ -46,6 +48,14 @@ from verifier.services.viewing import (
 )
 
 _lane_ids = itertools.count(1)
+
+#: The shapes offered in annotate mode: kind -> (menu text, button text, key).
+ANNOTATE_SHAPES = {
+    "rect": ("Rectangle (drag)", "▭ Annotate", "1"),
+    "point": ("Point (click)", "• Annotate", "2"),
+    "line": ("Line: shadow, horizon, road (click vertices, Enter)", "╱ Annotate", "3"),
+    "polygon": ("Polygon: an area (click corners, Enter)", "⬠ Annotate", "4"),
+}
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,8 @@ class FrameViewer(QWidget):
     clipLoaded = Signal(object)
     #: A rectangle was drawn in annotation mode (frame index, frame-pixel rect).
     rectangleDrawn = Signal(int, QRectF)
+    #: Any shape was drawn in annotation mode (frame index, a services ``Shape``).
+    shapeDrawn = Signal(int, object)
     #: An annotation box was clicked on the frame.
     annotationClicked = Signal(int)
 
@@ -119,6 +131,10 @@ class FrameViewer(QWidget):
 
         self.canvas = FrameCanvas(self)
         self.canvas.rectangleDrawn.connect(self._on_rectangle)
+        self.canvas.shapeDrawn.connect(self._on_shape)
+        self.canvas.drawingStarted.connect(self._on_drawing_started)
+        self.canvas.leaveRequested.connect(self.end_annotating)
+        self._drawing_on: int | None = None  # the frame a line or polygon is being drawn on
         self.canvas.boxClicked.connect(self.annotationClicked)
         self.canvas.zoomChanged.connect(lambda _z: self._refresh_resolution())
         self.info = QLabel("No clip", self)
@@ -195,10 +211,10 @@ class FrameViewer(QWidget):
         self._show_sound_state()
         row.addStretch(1)
         self.annotate_button = self._button(
-            None, "▭ Annotate", "Draw a rectangle on the frame to annotate it (A)",
-            self._sync_draw_mode,
+            None, "▭ Annotate", "", self._sync_draw_mode,
         )  # fmt: skip
         self.annotate_button.setCheckable(True)
+        self._make_shape_menu()
         self.loupe_button = self._button(
             None, "Loupe", "Magnifier under the mouse (L)", self._sync_loupe
         )
@@ -220,6 +236,54 @@ class FrameViewer(QWidget):
         ):
             row.addWidget(button)
         return row
+
+    def _make_shape_menu(self) -> None:
+        """The shape to draw: the annotate button's menu, and keys 1-4."""
+        menu = QMenu(self.annotate_button)
+        self.shape_actions: dict[str, QAction] = {}
+        group = QActionGroup(menu)
+        for kind, (text, _button, key) in ANNOTATE_SHAPES.items():
+            action = QAction(text, menu, checkable=True)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _c=False, k=kind: self.start_annotating(k))
+            group.addAction(action)
+            menu.addAction(action)
+            self.addAction(action)  # the key works while the viewer has focus
+            self.shape_actions[kind] = action
+        self.shape_actions["rect"].setChecked(True)
+        self.annotate_button.setMenu(menu)
+        self.annotate_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self._show_draw_shape()
+
+    @property
+    def draw_shape(self) -> str:
+        return self.canvas.draw_shape
+
+    def start_annotating(self, shape: str | None = None) -> None:
+        """Annotate mode on, drawing ``shape`` (rect, point, line, polygon) or the last one."""
+        if shape is not None:
+            self.canvas.set_draw_shape(shape)
+            self.shape_actions[shape].setChecked(True)
+            self._show_draw_shape()
+        self.annotate_button.setChecked(True)
+        self._sync_draw_mode()
+
+    def end_annotating(self) -> None:
+        """Annotate mode off: clicks pan and select again, keys step frames."""
+        self.annotate_button.setChecked(False)
+        self._sync_draw_mode()
+
+    def _show_draw_shape(self) -> None:
+        kind = self.canvas.draw_shape
+        self.annotate_button.setText(ANNOTATE_SHAPES[kind][1])
+        self.annotate_button.setToolTip(
+            f"Annotate mode (A): draw a {'rectangle' if kind == 'rect' else kind} on the frame. "
+            "The arrow chooses the shape: 1 rectangle, 2 point, 3 line, 4 polygon."
+        )
+
+    def _on_drawing_started(self) -> None:
+        self._drawing_on = self.shown.index if self.shown is not None else None
 
     def _make_shortcuts(self) -> None:
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -250,7 +314,8 @@ class FrameViewer(QWidget):
         self.loupe_button.toggled.connect(lambda _c: self._sync_loupe())
 
     def _sync_draw_mode(self) -> None:
-        self.canvas.draw_mode = self.annotate_button.isChecked()
+        if self.canvas.draw_mode != self.annotate_button.isChecked():
+            self.canvas.draw_mode = self.annotate_button.isChecked()
         cursor = Qt.CursorShape.CrossCursor if self.canvas.draw_mode else Qt.CursorShape.ArrowCursor
         self.canvas.setCursor(cursor)
 
@@ -313,6 +378,9 @@ class FrameViewer(QWidget):
         self._requested = None
         self.timeline.set_view(view)
         self._boxes = []
+        # A shape half drawn on the previous clip belongs to no frame of this one.
+        self.canvas.cancel_drawing()
+        self._drawing_on = None
         if view is None:
             self.canvas.placeholder = "Choose a clip"
             self.canvas.set_frame(None, QSize(0, 0))
@@ -586,6 +654,10 @@ class FrameViewer(QWidget):
         self.timeline.set_position(shown.index)
         self._update_info()
         self._update_boxes()
+        if self._drawing_on is not None and self._drawing_on != shown.index:
+            # Vertices placed on another frame must not be saved on this one.
+            self.canvas.cancel_drawing()
+            self._drawing_on = None
         self.frameShown.emit(shown.index)
 
     def _on_frame_error(self, source: FrameSource, exc: BaseException) -> None:
@@ -626,7 +698,8 @@ class FrameViewer(QWidget):
         self.canvas.set_boxes(
             [
                 Box(a["id"], QRectF(a["x"], a["y"], a["w"], a["h"]), a["label"],
-                    a["id"] == self._selected_box)
+                    a["id"] == self._selected_box, a.get("shape") or "rect",
+                    tuple(QPointF(x, y) for x, y in a.get("points") or ()))
                 for a in self._boxes
                 if a["frame_index"] == index
             ]
@@ -635,6 +708,14 @@ class FrameViewer(QWidget):
     def _on_rectangle(self, rect: QRectF) -> None:
         if self.shown is not None:
             self.rectangleDrawn.emit(self.shown.index, rect)
+            shape = Shape.rect(rect.x(), rect.y(), rect.width(), rect.height())
+            self.shapeDrawn.emit(self.shown.index, shape)
+
+    def _on_shape(self, kind: str, vertices: list[QPointF]) -> None:
+        self._drawing_on = None
+        if self.shown is not None:
+            shape = Shape.of_vertices(kind, [(p.x(), p.y()) for p in vertices])
+            self.shapeDrawn.emit(self.shown.index, shape)
 
     # ------------------------------------------------------------ export
 
