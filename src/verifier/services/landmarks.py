@@ -46,7 +46,14 @@ from verifier.services.context import App
 from verifier.services.frames import FrameTable, encode_png, frame_table, read_still
 from verifier.services.lookup import find_clip
 
-__all__ = ["ROLE_FIGURE", "LandmarkInput", "LandmarkRun", "match_inputs", "parse_input"]
+__all__ = [
+    "ROLE_FIGURE",
+    "LandmarkInput",
+    "LandmarkRun",
+    "match_inputs",
+    "parse_input",
+    "save_figure",
+]
 
 ROLE_FIGURE = "landmark-figure"
 _CLIP_FRAME = re.compile(r"^(?P<clip>[^@\s]+)@(?P<frame>[^@]*)$")
@@ -336,3 +343,11 @@ def match_inputs(
         if target is not None:
             _write_atomically(target, data)
     return run
+
+
+def save_figure(run: LandmarkRun, out_path: Path, app: App | None = None) -> Path:
+    """Write a finished run's figure (the same bytes as stored) to a file a person chose."""
+    inputs = [Path(side.path) for side in (run.a, run.b) if side.path is not None]
+    target = _check_out(app, out_path, inputs)
+    _write_atomically(target, run.figure_png)
+    return target
