@@ -516,6 +516,11 @@ def draw_figure(
         cv2.rectangle(canvas, p0, p1, (0, 0, 0), 4, cv2.LINE_AA)
         cv2.rectangle(canvas, p0, p1, (255, 255, 0), 2, cv2.LINE_AA)
 
+    # Labels first: a numbered marker under them stays visible.
+    _tag(canvas, _fit_text(f"A: {label_a}", panel_a.shape[1] - 30, 0.6), margin, margin)
+    _tag(canvas, _fit_text(f"B: {label_b}", panel_b.shape[1] - 30, 0.6), offset_b + margin,
+         margin)  # fmt: skip
+
     shown = (
         spread_selection(result.points_a * scale_a, result.points_b * scale_b, max_landmarks,
                          min_distance=2 * _MARKER_RADIUS + 4)
@@ -536,10 +541,6 @@ def draw_figure(
     for start, end, number, colour in ends:
         _marker(canvas, start, number, colour)
         _marker(canvas, end, number, colour)
-
-    _tag(canvas, _fit_text(f"A: {label_a}", panel_a.shape[1] - 30, 0.6), margin, margin)
-    _tag(canvas, _fit_text(f"B: {label_b}", panel_b.shape[1] - 30, 0.6), offset_b + margin,
-         margin)  # fmt: skip
 
     # Caption strip: the verdict in colour, then the counts and the method.
     cv2.line(canvas, (0, top), (width, top), (60, 60, 60), 1)

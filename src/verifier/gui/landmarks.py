@@ -136,7 +136,9 @@ class LandmarksDialog(QDialog):
         layout.addWidget(self.counts)
         layout.addWidget(self.stored)
         layout.addWidget(self.figure, 1)
-        self.resize(1100, 720)
+        # Large enough to read the figure: most of the screen, up to 1400x1000.
+        screen = self.screen().availableGeometry()
+        self.resize(min(1400, int(screen.width() * 0.9)), min(1000, int(screen.height() * 0.9)))
 
     def _with_browse(self, edit: QLineEdit) -> QWidget:
         row = QWidget()

@@ -181,6 +181,7 @@ def _read_clip_frame(
         table = frame_table(clip)
         source = app.store.readable(clip.file.stored_path)
         clip_id, case_id, file_id, sha = clip.id, clip.case_id, clip.file_id, clip.file.sha256
+        clip_name = clip.name
     index = spec.frame_index
     what = f"clip #{clip_id}"
     pts: int | None = None
@@ -201,9 +202,9 @@ def _read_clip_frame(
                                 path=source) from exc  # fmt: skip
     height, width = rgb.shape[:2]
     return rgb, LandmarkInput(
-        label=f"clip #{clip_id} frame {index}", kind="clip-frame", sha256=sha, width=width,
-        height=height, clip_id=ClipId(clip_id), case_id=case_id, file_id=FileId(file_id),
-        frame_index=index, pts=pts, seconds=seconds,
+        label=f"clip #{clip_id} {clip_name}, frame {index}", kind="clip-frame", sha256=sha,
+        width=width, height=height, clip_id=ClipId(clip_id), case_id=case_id,
+        file_id=FileId(file_id), frame_index=index, pts=pts, seconds=seconds,
     )  # fmt: skip
 
 
