@@ -9,8 +9,9 @@ annotation to the first matched clip):
 
 It writes main.png (the main window on a matched clip), annotation.png (the
 viewer with an annotation drawn and the annotations pane), annotation-shapes.png
-(the same frame with a rectangle, a line and a polygon) and compare.png
-(the side-by-side comparison of a matched pair), each captured from the X
+(the same frame with a rectangle, a line and a polygon), compare.png
+(the side-by-side comparison of a matched pair) and landmarks.png (the
+landmark-matching dialog on leuvenA/leuvenB), each captured from the X
 server's root window with ImageMagick's ``import`` when it is installed,
 else with Qt's own ``grab``.
 """
@@ -109,9 +110,29 @@ def main() -> int:
             comparison.viewer_a.step(1)
         window.runner.wait_idle()
         capture(comparison, out / "compare.png")
+    capture_landmarks(window, out)
     window.close()
     qt.processEvents()
     return 0
+
+
+def capture_landmarks(window: MainWindow, out: Path) -> None:
+    """The landmark-matching dialog on the demo's leuvenA/leuvenB pair (two clips)."""
+    rows = {r.name: r.id for r in window.browser.model.rows}
+    if "leuvenA.jpg" not in rows or "leuvenB.jpg" not in rows:
+        print("no leuvenA.jpg/leuvenB.jpg clips: landmarks.png skipped")
+        return
+    window.browser.select_clip(rows["leuvenA.jpg"])
+    window.runner.wait_idle()
+    window.match_landmarks()
+    dialog = window.dialog
+    dialog.move(0, 0)
+    dialog.b_edit.setText(f"{rows['leuvenB.jpg']}@0")
+    dialog.start()
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    capture(dialog, out / "landmarks.png")
+    dialog.close()
 
 
 if __name__ == "__main__":

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         for action in (self.blur_action, self.grey_action, self.mute_action):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
+        self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
@@ -586,6 +587,14 @@ class MainWindow(QMainWindow):
             self.runner.show_error("Create or choose a case first: posts belong to a case.")
             return
         self._present(PostsDialog(self, self.app, self.runner, self.case_id), modal=False)
+
+    def match_landmarks(self) -> None:
+        """The landmark-matching dialog, with the frame on screen as A."""
+        from verifier.gui.landmarks import LandmarksDialog
+
+        view, index = self.viewer.view, self.viewer.current_index
+        default_a = f"{view.clip_id}@{index}" if view is not None and index is not None else ""
+        self._present(LandmarksDialog(self, self.app, self.runner, default_a), modal=False)
 
     def _forget(self, window: QWidget) -> None:
         if window in self.comparisons:
