@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 from geographiclib.geodesic import Geodesic
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier.geo.export import (
     KML_NS,
@@ -265,3 +267,21 @@ def test_empty_export_is_a_valid_document(tmp_path: Path) -> None:
     assert data == {"type": "FeatureCollection", "features": []}
     root = ET.parse(write_kml([], tmp_path / "e.kml")).getroot()
     assert root.findall("k:Document/k:Placemark", NS) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.floats(min_value=-85, max_value=85),
+    st.floats(min_value=-180, max_value=180),
+    st.floats(min_value=1, max_value=500_000),
+)
+def test_any_circle_is_exact_and_written_in_range(lat: float, lon: float, radius: float) -> None:
+    ring = circle_polygon(lat, lon, radius, segments=32)
+    for v_lat, v_lon in ring:
+        assert geodesic_m(lat, lon, v_lat, v_lon) == pytest.approx(radius, rel=1e-9, abs=1e-6)
+    parts = split_at_antimeridian(ring)
+    assert 1 <= len(parts) <= 2
+    for part in parts:
+        assert part[0] == part[-1]
+        assert all(-180.0 <= v_lon <= 180.0 and -90.0 <= v_lat <= 90.0 for v_lat, v_lon in part)
+        assert signed_area([[v_lon, v_lat] for v_lat, v_lon in part]) > 0

@@ -193,7 +193,6 @@ class _Part:
 
     numbers: list[_Number]
     hemisphere: str | None = None
-    hemisphere_first: bool = False
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
@@ -325,7 +324,6 @@ def _one_part(chunk: list[Any], label: str) -> _Part:
                 f"location: the {label} part has its hemisphere letter between its numbers"
             )
         part.hemisphere = chunk[index][1]
-        part.hemisphere_first = index == 0 and len(chunk) > 1
     if not part.numbers:
         raise CoordinateError(f"location: the {label} part has no number")
     return part
@@ -343,7 +341,7 @@ def _split_by_hemisphere(items: list[Any]) -> list[_Part]:
             continue
         if prefix:
             if letter is not None or current:
-                parts.append(_Part(current, letter, True))
+                parts.append(_Part(current, letter))
             current, letter = [], item[1]
         else:
             if not current:
@@ -353,7 +351,7 @@ def _split_by_hemisphere(items: list[Any]) -> list[_Part]:
             parts.append(_Part(current, item[1]))
             current = []
     if prefix:
-        parts.append(_Part(current, letter, True))
+        parts.append(_Part(current, letter))
     elif current:
         # "48.5N 35.9": the last part has no letter.
         parts.append(_Part(current))
@@ -362,8 +360,6 @@ def _split_by_hemisphere(items: list[Any]) -> list[_Part]:
             raise CoordinateError(
                 f"location: hemisphere letter {part.hemisphere} has no number after it"
             )
-    if prefix and len(parts) == 2 and any(p.hemisphere is None for p in parts):
-        raise CoordinateError("location: mixes letters before and after the numbers")
     return parts
 
 

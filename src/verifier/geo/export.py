@@ -251,7 +251,9 @@ def kml_document(
     for index, feature in enumerate(features):
         values = _checked(feature, index)
         rings = _rings(values, index)
-        placemark = sub(document, "Placemark", id=f"finding-{values['id']}")
+        # An XML id must be a name: whatever the finding's id is, only name characters.
+        safe_id = re.sub(r"[^A-Za-z0-9_.-]", "_", str(values["id"]))
+        placemark = sub(document, "Placemark", id=f"finding-{safe_id}")
         sub(placemark, "name", _title(values))
         # Google Earth reads a description as HTML: the facts are escaped for it,
         # so reasoning that holds "<" or "&" is shown as typed, never interpreted.
