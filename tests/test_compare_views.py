@@ -49,6 +49,17 @@ def test_difference_is_zero_where_equal_and_the_gap_where_different() -> None:
     assert (a == 100).all()
 
 
+def test_difference_gain_brightens_small_differences_and_keeps_zero() -> None:
+    a = np.zeros((2, 3, 3), np.uint8)
+    b = a.copy()
+    b[0, 0] = (3, 30, 100)
+    brightened = difference(a, b, gain=4)
+    assert tuple(brightened[0, 0]) == (12, 120, 255)  # saturates at 255
+    assert not brightened[1].any()
+    with pytest.raises(VerifierError, match="difference gain: must be between 1 and 64"):
+        difference(a, b, gain=0)
+
+
 def test_difference_of_a_frame_with_itself_is_black(fixture_dir: Path) -> None:
     frame = _frame(fixture_dir / "cut.mp4", 10)
     frame.setflags(write=False)

@@ -139,10 +139,21 @@ def test_two_unmatched_clips_open_unlinked_and_step_on_their_own(
     assert f"{expected.phash}</b> of 64 bits" in panel.phash_text.text()
     assert "A 3 ↔ B 5" in panel.title.text()
 
-    # The difference of two unrelated pictures is not black.
+    # The difference of two unrelated pictures is not black; brightened, it is 4 times it.
     window.mode_buttons["difference"].click()
     qtbot.waitUntil(lambda: window.composite is not None, timeout=10_000)
     assert window.composite is not None and window.composite.any()
+    plain = window.composite.astype(np.int32)
+    assert window.brighten.isEnabled()
+    window.brighten.setChecked(True)
+    qtbot.waitUntil(
+        lambda: (
+            window.composite is not None
+            and np.array_equal(window.composite, np.minimum(plain * 4, 255))
+        ),
+        timeout=10_000,
+    )
+    assert "×4" in window.mode_note.text()
 
     # Overlay at 30 %: two unrelated frames blended with B's weight; the slider redraws it.
     window.mode_buttons["overlay"].click()
@@ -197,7 +208,7 @@ def test_identical_frames_have_distance_zero_and_a_black_difference(
     assert shown is not None
     pixels = rgb_from_qimage(shown)
     assert pixels.shape == window.composite.shape and not pixels.any()
-    assert "black where A and B agree" in window.mode_note.text()
+    assert "black where equal" in window.mode_note.text()
     assert not window.opacity.isEnabled()
 
     # Back to side by side: B's own frame again.

@@ -209,7 +209,14 @@ class ComparisonWindow(QWidget):
         self.opacity.setValue(50)
         self.opacity.setFixedWidth(120)
         self.opacity.setToolTip("B's opacity over A in the overlay")
+        self.opacity.setEnabled(False)  # only the overlay uses it
         self.opacity_label = QLabel("", self)
+        self.brighten = QCheckBox("Brighten ×4", self)
+        self.brighten.setToolTip(
+            "Multiply the difference by 4: re-encoding leaves faint differences, edits stand out"
+        )
+        self.brighten.setEnabled(False)  # only the difference uses it
+        self.brighten.toggled.connect(lambda _on: self._on_opacity())
         self.opacity.valueChanged.connect(lambda _v: self._on_opacity())
         #: Where actions on the alignment shown go (e.g. saving an offset found by eye).
         self.alignment_actions = QHBoxLayout()
@@ -282,6 +289,7 @@ class ComparisonWindow(QWidget):
             options.addWidget(button)
         options.addWidget(self.opacity)
         options.addWidget(self.opacity_label)
+        options.addWidget(self.brighten)
         options.addStretch(1)
         options.addLayout(self.alignment_actions)
         lower_layout.addLayout(options)
@@ -603,6 +611,7 @@ class ComparisonWindow(QWidget):
         if not self.mode_buttons[mode].isChecked():
             self.mode_buttons[mode].setChecked(True)
         self.opacity.setEnabled(mode == "overlay")
+        self.brighten.setEnabled(mode == "difference")
         self._composite_key = None
         self._composite_shown = None
         self.composite = None
@@ -615,14 +624,15 @@ class ComparisonWindow(QWidget):
     def _on_opacity(self) -> None:
         self.opacity_label.setText(f"B {self.opacity.value()} %")
         self._update_mode_note()
-        if self.mode == "overlay":
+        if self.mode != "side":
             self._compose()
 
     def _update_mode_note(self) -> None:
         if self.mode == "overlay":
-            text = f"showing A with B over it at {self.opacity.value()} % (view only)"
+            text = f"showing A + B at {self.opacity.value()} % (view only)"
         elif self.mode == "difference":
-            text = "showing |A − B|: black where A and B agree (view only)"
+            gain = " ×4" if self.brighten.isChecked() else ""
+            text = f"showing |A − B|{gain}: black where equal (view only)"
         else:
             text = ""
         self.mode_note.setText(text)
@@ -633,8 +643,9 @@ class ComparisonWindow(QWidget):
         if shown_a is None or shown_b is None or self.mode == "side":
             return
         mode, opacity, flipped = self.mode, self.opacity.value() / 100.0, self._b_flipped()
-        key = (shown_a.index, shown_b.index, mode, opacity, flipped, shown_a.image.cacheKey(),
-               shown_b.image.cacheKey())  # fmt: skip
+        gain = 4.0 if self.brighten.isChecked() else 1.0
+        key = (shown_a.index, shown_b.index, mode, opacity, gain, flipped,
+               shown_a.image.cacheKey(), shown_b.image.cacheKey())  # fmt: skip
         if key == self._composite_key:
             return
         self._composite_key = key
@@ -645,7 +656,8 @@ class ComparisonWindow(QWidget):
 
         def work(ctx: TaskContext) -> tuple[np.ndarray, QImage]:
             other = b[:, ::-1] if flipped else b
-            made = difference(a, other) if mode == "difference" else blend(a, other, opacity)
+            diff = mode == "difference"
+            made = difference(a, other, gain) if diff else blend(a, other, opacity)
             return made, qimage_from_rgb(made)
 
         def done(result: tuple[np.ndarray, QImage]) -> None:
@@ -697,8 +709,8 @@ class ComparisonWindow(QWidget):
             self.readout.setText(
                 f"A frame {a_index} @ {format_seconds(a_t)} &nbsp;│&nbsp; "
                 f"B frame {b_index} @ {format_seconds(b_t)} &nbsp;│&nbsp; "
-                f"B − A: <b>{signed_seconds(b_t - a_t)}</b> (the offset found by eye: "
-                f"{_escape(describe_offset(b_t - a_t, 1.0))}) &nbsp;·&nbsp; "
+                f"B − A: <b>{signed_seconds(b_t - a_t)}</b>, the offset found by eye: "
+                f"{_escape(describe_offset(b_t - a_t, 1.0))} &nbsp;·&nbsp; "
                 "<i>unlinked, no stored relation</i>"
             )
             return

@@ -101,7 +101,8 @@ class PairDistancePanel(QWidget):
         legend = QLabel(
             "Scales as the matcher reads them: "
             + " · ".join(
-                f"<span style='color:{colour}'>■</span> {band.words.split(':')[0]}"
+                f"<span style='color:{colour}'>■</span>&nbsp;"
+                + _short(band.words).replace(" ", "&nbsp;")
                 for colour, band in zip(BAND_COLOURS, PDQ_SCALE.bands, strict=True)
             ),
             self,
@@ -156,3 +157,8 @@ class PairDistancePanel(QWidget):
             )
         else:
             self.note.setText("")
+
+
+def _short(words: str) -> str:
+    """A band's name for the legend: its words up to the first comma or colon."""
+    return words.split(":")[0].split(",")[0]
