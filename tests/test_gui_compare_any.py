@@ -124,6 +124,27 @@ def test_two_unmatched_clips_open_unlinked_and_step_on_their_own(
     assert "A frame 3" in readout and "B frame 5" in readout and "B − A:" in readout
     assert f"+{found:.3f} s" in readout and "unlinked" in readout
 
+    # Linking keeps the offset lined up by eye: A steps, B follows at that offset.
+    window.linked.setChecked(True)
+    _settle(qtbot, window)
+    assert b.current_index == 5 and window.offset == pytest.approx(found)
+    assert f"offset found by eye, +{found:.3f} s" in window.summary.text()
+    a.canvas.setFocus()
+    qtbot.keyClick(a.canvas, Qt.Key.Key_Right)
+    _settle(qtbot, window)
+    t_b = a.view.seconds_of(4) + found
+    nearest = min(range(b.view.frame_count), key=lambda i: abs(b.view.seconds_of(i) - t_b))
+    assert (a.current_index, b.current_index) == (4, nearest)
+    # Unlinked again, both go back to where they were lined up.
+    window.linked.setChecked(False)
+    qtbot.keyClick(a.canvas, Qt.Key.Key_Left)
+    b.canvas.setFocus()
+    qtbot.keyClick(b.canvas, Qt.Key.Key_Left)
+    _settle(qtbot, window)
+    assert (a.current_index, b.current_index) == (3, nearest - 1)
+    b.go_to(5)
+    _settle(qtbot, window)
+
     # The distance scale reads the pair as unrelated, with the distance measured.
     qtbot.waitUntil(lambda: window.last_distance is not None
                     and window.last_distance[:2] == (3, 5), timeout=10_000)  # fmt: skip

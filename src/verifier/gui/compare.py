@@ -124,6 +124,7 @@ class ComparisonWindow(QWidget):
         self.offset = self.time_map.offset
         self.mirrored = self.time_map.mirrored
         self.related = is_related(relation)
+        self._eye_linked = False  # unrelated clips linked at an offset lined up by eye
         self.clip_a: dict[str, Any] = relation["clip_a"]
         self.clip_b: dict[str, Any] = relation["clip_b"]
         self.pairs: list[dict[str, Any]] = sorted_pairs(relation)
@@ -170,8 +171,8 @@ class ComparisonWindow(QWidget):
             "B follows A through the time map; unlink to step B on its own "
             "(linking again snaps B back to the stored alignment)"
             if self.related
-            else "No stored relation: linked, B follows A at the same clip time "
-            "(offset 0, speed 1); unlinked, each clip steps on its own"
+            else "No stored relation: linking keeps the offset lined up by eye (B's time "
+            "minus A's) and steps both together; unlinked, each clip steps on its own"
         )
         self.linked.toggled.connect(self._on_linked_toggled)
         self.unmirror = QCheckBox("Show B unmirrored", self)
@@ -369,10 +370,14 @@ class ComparisonWindow(QWidget):
         b_duration = self.view_b.duration if self.view_b else None
         sentence = describe_relation(self.relation, a_duration, b_duration)
         if not self.related:
-            return (
-                f"<b>{_escape(sentence)}</b> &nbsp;·&nbsp; no time map stored: "
-                "linked, B follows A at the same clip time (offset 0, speed 1)"
-            )
+            if not self._eye_linked:
+                found = "link them to step both at the offset lined up by eye"
+            else:
+                found = (
+                    f"linked at the offset found by eye, {signed_seconds(self.offset)}: "
+                    f"{_escape(describe_offset(self.offset, self.speed))}"
+                )
+            return f"<b>{_escape(sentence)}</b> &nbsp;·&nbsp; no time map stored: {found}"
         score = self.relation.get("score")
         score_text = f"score {float(score):.2f}" if score is not None else "score –"
         mirrored = "B is mirrored" if self.mirrored else "not mirrored"
@@ -507,6 +512,14 @@ class ComparisonWindow(QWidget):
         self._update_readout()
 
     def _on_linked_toggled(self, on: bool) -> None:
+        if on and not self.related:
+            # No stored map: link at the offset the person lined up by eye.
+            found = self.eye_offset()
+            if found is not None:
+                self.time_map = TimeMap(speed=1.0, offset=found)
+                self.offset, self.speed = found, 1.0
+                self._eye_linked = True
+            self.summary.setText(self._summary_text())
         self._apply_link_state()
         if on and self.view_a is not None and self.view_b is not None:
             self._pinned = None
