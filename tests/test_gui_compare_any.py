@@ -192,6 +192,7 @@ def test_two_unmatched_clips_open_unlinked_and_step_on_their_own(
         timeout=10_000,
     )
     assert "30 %" in window.mode_note.text() and window.opacity.isEnabled()
+    assert window.opacity.isVisible() and window.brighten.isHidden()
 
     window.close()
 
@@ -230,7 +231,8 @@ def test_identical_frames_have_distance_zero_and_a_black_difference(
     pixels = rgb_from_qimage(shown)
     assert pixels.shape == window.composite.shape and not pixels.any()
     assert "black where equal" in window.mode_note.text()
-    assert not window.opacity.isEnabled()
+    assert not window.opacity.isEnabled() and window.opacity.isHidden()
+    assert window.brighten.isVisible()
 
     # Back to side by side: B's own frame again.
     window.mode_buttons["side"].click()

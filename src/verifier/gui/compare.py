@@ -211,12 +211,15 @@ class ComparisonWindow(QWidget):
         self.opacity.setFixedWidth(120)
         self.opacity.setToolTip("B's opacity over A in the overlay")
         self.opacity.setEnabled(False)  # only the overlay uses it
+        self.opacity.setVisible(False)
         self.opacity_label = QLabel("", self)
+        self.opacity_label.setVisible(False)
         self.brighten = QCheckBox("Brighten ×4", self)
         self.brighten.setToolTip(
             "Multiply the difference by 4: re-encoding leaves faint differences, edits stand out"
         )
         self.brighten.setEnabled(False)  # only the difference uses it
+        self.brighten.setVisible(False)
         self.brighten.toggled.connect(lambda _on: self._on_opacity())
         self.opacity.valueChanged.connect(lambda _v: self._on_opacity())
         #: Where actions on the alignment shown go (e.g. saving an offset found by eye).
@@ -623,8 +626,11 @@ class ComparisonWindow(QWidget):
         self.mode = mode
         if not self.mode_buttons[mode].isChecked():
             self.mode_buttons[mode].setChecked(True)
-        self.opacity.setEnabled(mode == "overlay")
-        self.brighten.setEnabled(mode == "difference")
+        # Each mode's own control is shown (and enabled) only in that mode.
+        for control, own in ((self.opacity, "overlay"), (self.opacity_label, "overlay"),
+                             (self.brighten, "difference")):  # fmt: skip
+            control.setEnabled(mode == own)
+            control.setVisible(mode == own)
         self._composite_key = None
         self._composite_shown = None
         self.composite = None
