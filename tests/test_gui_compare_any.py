@@ -70,7 +70,9 @@ def _settle(qtbot: Any, window: ComparisonWindow) -> None:
     )
 
 
-def _compare_from_main(qtbot: Any, app: App, case: str, a: str, b: str) -> ComparisonWindow:
+def _compare_from_main(
+    qtbot: Any, app: App, case: str, a: str, b: str, *, matched: bool
+) -> ComparisonWindow:
     """Open ``a`` in the main window, choose ``b`` in "Compare with…", return the comparison."""
     win: MainWindow = show_window(qtbot, app, case, 2)
     open_clip(qtbot, win, a)
@@ -81,6 +83,9 @@ def _compare_from_main(qtbot: Any, app: App, case: str, a: str, b: str) -> Compa
     b_id = next(r.id for r in win.browser.model.rows if r.name == b)
     assert [dialog.list.item(i).data(Qt.ItemDataRole.UserRole)
             for i in range(dialog.list.count())] == [b_id]  # fmt: skip
+    # The list says whether the matcher related B to A (the window then opens linked).
+    assert ("matched with A" in dialog.list.item(0).text()) == matched
+    assert dialog.list.item(0).text().startswith(f"{b}  (#{b_id} · video")
     assert dialog.select(b_id)
     dialog.accept()
     qtbot.waitUntil(lambda: bool(win.comparisons), timeout=10_000)
@@ -96,7 +101,7 @@ def test_two_unmatched_clips_open_unlinked_and_step_on_their_own(
 ) -> None:
     case = cases.create_case(app, "Unrelated")
     import_paths(app, [fixture_dir / "cut.mp4", life_clip], case)
-    window = _compare_from_main(qtbot, app, "Unrelated", "cut.mp4", "life.mp4")
+    window = _compare_from_main(qtbot, app, "Unrelated", "cut.mp4", "life.mp4", matched=False)
     a, b = window.viewer_a, window.viewer_b
     assert not window.related and not window.linked.isChecked()
     assert (window.offset, window.speed) == (0.0, 1.0)
@@ -202,7 +207,7 @@ def test_identical_frames_have_distance_zero_and_a_black_difference(
 ) -> None:
     case = cases.create_case(app, "Identical")
     import_paths(app, [fixture_dir / "cut.mp4", remuxed], case)
-    window = _compare_from_main(qtbot, app, "Identical", "cut.mp4", "cut-remuxed.mp4")
+    window = _compare_from_main(qtbot, app, "Identical", "cut.mp4", "cut-remuxed.mp4", matched=True)
     a, b = window.viewer_a, window.viewer_b
     assert window.related and window.linked.isChecked()  # the matcher related the copy
     a.canvas.setFocus()

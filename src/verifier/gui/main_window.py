@@ -586,7 +586,9 @@ class MainWindow(QMainWindow):
             self.runner.show_error("Open a clip first: it is A, the clip you compare from.")
             return
         a_id = int(view.clip_id)
-        related = [int(r["clip_b"]["id"]) for r in self.matches.relations]
+        # The matches pane lists the open clip's relations once its details are loaded.
+        loaded = self.details is not None and self.clip_id == a_id
+        related = [int(r["clip_b"]["id"]) for r in self.matches.relations] if loaded else []
         dialog = ClipChooserDialog(self, view.name, a_id, self.browser.model.rows, related)
 
         def accepted() -> None:
