@@ -10,10 +10,13 @@ annotation to the first matched clip):
 It writes main.png (the main window on a matched clip), annotation.png (the
 viewer with an annotation drawn and the annotations pane), annotation-shapes.png
 (the same frame with a rectangle, a line and a polygon), compare.png
-(the side-by-side comparison of a matched pair) and landmarks.png (the
+(the side-by-side comparison of a matched pair), compare-difference.png and
+compare-overlay.png (the same pair with the B pane showing |A − B| and A
+and B blended), compare-any.png (two clips without a stored relation,
+opened unlinked from View ▸ Compare open clip with…) and landmarks.png (the
 landmark-matching dialog on leuvenA/leuvenB), each captured from the X
 server's root window with ImageMagick's ``import`` when it is installed,
-else with Qt's own ``grab``.
+else with Qt's own ``grab``. Windows are sized to fit the screen.
 """
 
 from __future__ import annotations
@@ -104,12 +107,40 @@ def main() -> int:
         window.runner.wait_idle()
         comparison = window.comparisons[-1]
         comparison.move(0, 0)
-        comparison.resize(1600, 900)
+        screen = comparison.screen().availableGeometry()
+        comparison.resize(min(1600, screen.width()), min(900, screen.height() - 30))
         window.runner.wait_idle()
         for _ in range(12):
             comparison.viewer_a.step(1)
         window.runner.wait_idle()
         capture(comparison, out / "compare.png")
+        comparison.brighten.setChecked(True)  # a re-encode's differences, made visible
+        for mode in ("difference", "overlay"):
+            comparison.set_mode(mode)
+            window.runner.wait_idle()
+            capture(comparison, out / f"compare-{mode}.png")
+        comparison.close()
+        window.runner.wait_idle()
+
+    # Two clips the matcher did not relate: the window opens unlinked.
+    related = {int(r["clip_b"]["id"]) for r in window.matches.relations}
+    others = [r for r in window.browser.model.rows
+              if r.media_kind == "video" and r.id != clip.id and r.id not in related]  # fmt: skip
+    others.sort(key=lambda r: "doorknob" not in r.name)  # real footage, when the demo has it
+    if others:
+        window.compare_clips(clip.id, others[0].id)
+        window.runner.wait_idle()
+        QApplication.processEvents()
+        window.runner.wait_idle()
+        unrelated = window.comparisons[-1]
+        unrelated.move(0, 0)
+        screen = unrelated.screen().availableGeometry()
+        unrelated.resize(min(1600, screen.width()), min(900, screen.height() - 30))
+        window.runner.wait_idle()
+        for _ in range(20):
+            unrelated.viewer_b.step(1)
+        window.runner.wait_idle()
+        capture(unrelated, out / "compare-any.png")
     capture_landmarks(window, out)
     window.close()
     qt.processEvents()

@@ -1,4 +1,4 @@
-"""Two matched clips side by side, aligned by the stored time map.
+"""Two clips side by side, aligned by the stored time map or by eye.
 
 A relation from :func:`verifier.services.matching.list_matches` (seen from
 clip A, with ``explain=True`` for its frame pairs) maps A's clip time to B's:
@@ -16,21 +16,38 @@ moved again, so a person can check each pair the relation rests on.
 "Show B unmirrored" flips only what is displayed of B (a mirrored re-upload
 then lines up with A); the decoded pixels (``viewer_b.shown.raw``), exports
 and the evidence are untouched.
+
+Any two clips can be compared: without a stored relation
+(:func:`verifier.services.comparison.comparison_of` gives the identity map)
+the window opens unlinked, each clip steps on its own and the readout gives
+B's time minus A's (:meth:`ComparisonWindow.eye_offset`), the offset found
+by eye.
+
+Under the panes, the PDQ and pHash distances of the two frames on screen are
+read against the matcher's thresholds (measured on a worker thread), and the
+B pane can show, instead of B, A and B blended (with B's opacity) or their
+absolute difference (black where the pictures agree), made by
+:mod:`verifier.media.compose` from the two frames as displayed.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+import numpy as np
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QRadioButton,
     QSizePolicy,
+    QSlider,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -38,8 +55,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from verifier.gui.distance_scale import PairDistancePanel
+from verifier.gui.imaging import qimage_from_rgb, rgb_from_qimage
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.viewer import FrameViewer
+from verifier.media.compose import blend, difference
 from verifier.services.cases import case_settings
 from verifier.services.comparison import (
     TimeMap,
@@ -47,6 +67,7 @@ from verifier.services.comparison import (
     describe_offset,
     describe_relation,
     is_outside,
+    is_related,
     pair_indexes,
     short_number,
     signed_seconds,
@@ -55,6 +76,7 @@ from verifier.services.comparison import (
     start_index,
 )
 from verifier.services.context import App
+from verifier.services.distances import PairDistance, pair_distances
 from verifier.services.viewing import ClipView, format_seconds, load_clip_view
 
 #: Keys that move a viewer (as bound by FrameViewer); B's are off while linked.
@@ -66,6 +88,13 @@ TRANSPORT_KEYS = frozenset(
     )
 )  # fmt: skip
 PAIR_COLUMNS = ("A time", "A frame", "B time", "B frame", "PDQ distance", "pHash distance")
+#: What the B pane shows: B itself, A and B blended, or their absolute difference.
+VIEW_MODES = {
+    "side": "Side by side",
+    "overlay": "Overlay A + B",
+    "difference": "Difference |A − B|",
+}
+_window_ids = itertools.count(1)
 
 
 class ComparisonWindow(QWidget):
@@ -74,7 +103,12 @@ class ComparisonWindow(QWidget):
     Attributes for callers and tests: ``viewer_a``, ``viewer_b``
     (:class:`FrameViewer`), ``pairs_table`` (rows sorted by A time),
     ``linked`` and ``unmirror`` (:class:`QCheckBox`), ``readout``
-    (:class:`QLabel`), ``outside_label`` (says when A's moment is outside B).
+    (:class:`QLabel`), ``outside_label`` (says when A's moment is outside B),
+    ``related`` (False when no relation is stored: opened unlinked),
+    ``distance_panel`` (:class:`PairDistancePanel`), ``mode_buttons`` and
+    ``opacity`` (the overlay/difference view of the B pane), ``composite``
+    (the last blended or difference image shown, as an RGB array), and
+    ``alignment_actions``, the row where actions on the alignment go.
     """
 
     def __init__(
@@ -89,6 +123,8 @@ class ComparisonWindow(QWidget):
         self.speed = self.time_map.speed
         self.offset = self.time_map.offset
         self.mirrored = self.time_map.mirrored
+        self.related = is_related(relation)
+        self._eye_linked = False  # unrelated clips linked at an offset lined up by eye
         self.clip_a: dict[str, Any] = relation["clip_a"]
         self.clip_b: dict[str, Any] = relation["clip_b"]
         self.pairs: list[dict[str, Any]] = sorted_pairs(relation)
@@ -97,6 +133,14 @@ class ComparisonWindow(QWidget):
         self._pinned: tuple[int, int, int] | None = None  # (a index, b index, pair row)
         self._driving_b = False
         self._closed = False
+        number = next(_window_ids)
+        self._compose_lane = f"compare-{number}-compose"
+        self._distance_lane = f"compare-{number}-distance"
+        self.mode = "side"
+        self.composite: np.ndarray | None = None
+        self._composite_key: tuple[Any, ...] | None = None
+        self._composite_shown: tuple[QImage, QSize] | None = None
+        self.last_distance: tuple[int, int, PairDistance] | None = None
 
         self.setWindowTitle(
             f"Compare — A: {self.clip_a.get('name')}  ↔  B: {self.clip_b.get('name')}"
@@ -122,10 +166,13 @@ class ComparisonWindow(QWidget):
         self._update_headers()
 
         self.linked = QCheckBox("Linked", self)
-        self.linked.setChecked(True)
+        self.linked.setChecked(self.related)
         self.linked.setToolTip(
             "B follows A through the time map; unlink to step B on its own "
             "(linking again snaps B back to the stored alignment)"
+            if self.related
+            else "No stored relation: linking keeps the offset lined up by eye (B's time "
+            "minus A's) and steps both together; unlinked, each clip steps on its own"
         )
         self.linked.toggled.connect(self._on_linked_toggled)
         self.unmirror = QCheckBox("Show B unmirrored", self)
@@ -133,7 +180,7 @@ class ComparisonWindow(QWidget):
             "B is a mirror image of A: flip B's display back (view only, evidence unchanged)"
         )
         self.unmirror.setVisible(self.mirrored)
-        self.unmirror.toggled.connect(lambda _on: self._show_b_image())
+        self.unmirror.toggled.connect(lambda _on: (self._show_b_image(), self._refresh_pair()))
         self.readout = QLabel("", self)
         self.readout.setObjectName("alignmentReadout")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -141,13 +188,51 @@ class ComparisonWindow(QWidget):
         self.readout.setWordWrap(True)
 
         self.pairs_table = self._make_pairs_table()
+        self.distance_panel = PairDistancePanel(self)
+        self.mode_note = QLabel("", self)
+        self.mode_note.setObjectName("compareModeNote")
+        self.mode_buttons: dict[str, QRadioButton] = {}
+        self._mode_group = QButtonGroup(self)
+        for key, text in VIEW_MODES.items():
+            button = QRadioButton(text, self)
+            button.setChecked(key == "side")
+            button.toggled.connect(lambda on, k=key: on and self.set_mode(k))
+            self._mode_group.addButton(button)
+            self.mode_buttons[key] = button
+        self.mode_buttons["overlay"].setToolTip(
+            "The B pane shows A with B laid over it (B resized to A), at the opacity set"
+        )
+        self.mode_buttons["difference"].setToolTip(
+            "The B pane shows |A − B| per pixel (B resized to A): black where they agree"
+        )
+        self.opacity = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(50)
+        self.opacity.setFixedWidth(120)
+        self.opacity.setToolTip("B's opacity over A in the overlay")
+        self.opacity.setEnabled(False)  # only the overlay uses it
+        self.opacity.setVisible(False)
+        self.opacity_label = QLabel("", self)
+        self.opacity_label.setVisible(False)
+        self.brighten = QCheckBox("Brighten ×4", self)
+        self.brighten.setToolTip(
+            "Multiply the difference by 4: re-encoding leaves faint differences, edits stand out"
+        )
+        self.brighten.setEnabled(False)  # only the difference uses it
+        self.brighten.setVisible(False)
+        self.brighten.toggled.connect(lambda _on: self._on_opacity())
+        self.opacity.valueChanged.connect(lambda _v: self._on_opacity())
+        #: Where actions on the alignment shown go (e.g. saving an offset found by eye).
+        self.alignment_actions = QHBoxLayout()
+        self.alignment_actions.setContentsMargins(0, 0, 0, 0)
 
         self.viewer_a.indexRequested.connect(self._on_a_requested)
         self.viewer_b.indexRequested.connect(self._on_b_requested)
-        self.viewer_a.frameShown.connect(lambda _i: self._update_readout())
+        self.viewer_a.frameShown.connect(self._on_a_shown)
         self.viewer_b.frameShown.connect(self._on_b_shown)
 
         self._build_layout()
+        self._on_opacity()
         self._apply_link_state()
         self._update_readout()
         self.resize(1400, 900)
@@ -171,22 +256,25 @@ class ComparisonWindow(QWidget):
         button.hide()
         button.toggled.connect(lambda on, b=button: on and b.setChecked(False))
 
-    def _pane(self, header: QLabel, status: QLabel, viewer: FrameViewer) -> QWidget:
+    def _pane(self, header: QLabel, viewer: FrameViewer, *status: QLabel) -> QWidget:
         pane = QWidget(self)
         column = QVBoxLayout(pane)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
         row = QHBoxLayout()
         row.addWidget(header, 1)
-        row.addWidget(status, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for label in status:
+            row.addWidget(label, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         column.addLayout(row)
         column.addWidget(viewer, 1)
         return pane
 
     def _build_layout(self) -> None:
         panes = QSplitter(Qt.Orientation.Horizontal, self)
-        panes.addWidget(self._pane(self.header_a, self.status_a, self.viewer_a))
-        panes.addWidget(self._pane(self.header_b, self.outside_label, self.viewer_b))
+        panes.addWidget(self._pane(self.header_a, self.viewer_a, self.status_a))
+        panes.addWidget(
+            self._pane(self.header_b, self.viewer_b, self.mode_note, self.outside_label)
+        )
         panes.setChildrenCollapsible(False)
         panes.setHandleWidth(10)
         panes.setSizes([10_000, 10_000])
@@ -199,16 +287,43 @@ class ComparisonWindow(QWidget):
         options = QHBoxLayout()
         options.addWidget(self.linked)
         options.addWidget(self.unmirror)
-        options.addSpacing(12)
-        options.addWidget(self.readout, 1)
+        options.addSpacing(16)
+        options.addWidget(QLabel("B pane:", lower))
+        for button in self.mode_buttons.values():
+            options.addWidget(button)
+        options.addWidget(self.opacity)
+        options.addWidget(self.opacity_label)
+        options.addWidget(self.brighten)
+        options.addStretch(1)
+        options.addLayout(self.alignment_actions)
         lower_layout.addLayout(options)
-        title = QLabel(
-            f"Matched frame pairs ({len(self.pairs)}), by A time: "
-            "choose one to put A and B exactly on its frames",
-            lower,
-        )
-        lower_layout.addWidget(title)
-        lower_layout.addWidget(self.pairs_table, 1)
+        lower_layout.addWidget(self.readout)
+
+        pairs = QWidget(lower)
+        pairs_layout = QVBoxLayout(pairs)
+        pairs_layout.setContentsMargins(0, 0, 0, 0)
+        if self.related:
+            text = (
+                f"Matched frame pairs ({len(self.pairs)}), by A time: "
+                "choose one to put A and B exactly on its frames"
+            )
+        else:
+            text = (
+                "No matched frame pairs: these clips have no stored relation. "
+                "Step each clip on its own until the pictures agree; the readout above "
+                "gives B's time minus A's, the offset found by eye."
+            )
+        self.pairs_title = QLabel(text, pairs)
+        self.pairs_title.setWordWrap(True)
+        pairs_layout.addWidget(self.pairs_title)
+        pairs_layout.addWidget(self.pairs_table, 1)
+        self.pairs_table.setVisible(self.related)
+        if not self.related:
+            pairs_layout.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(pairs, 3)
+        bottom.addWidget(self.distance_panel, 2, Qt.AlignmentFlag.AlignTop)
+        lower_layout.addLayout(bottom, 1)
 
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(panes)
@@ -257,6 +372,15 @@ class ComparisonWindow(QWidget):
         a_duration = self.view_a.duration if self.view_a else None
         b_duration = self.view_b.duration if self.view_b else None
         sentence = describe_relation(self.relation, a_duration, b_duration)
+        if not self.related:
+            if not self._eye_linked:
+                found = "link them to step both at the offset lined up by eye"
+            else:
+                found = (
+                    f"linked at the offset found by eye, {signed_seconds(self.offset)}: "
+                    f"{_escape(describe_offset(self.offset, self.speed))}"
+                )
+            return f"<b>{_escape(sentence)}</b> &nbsp;·&nbsp; no time map stored: {found}"
         score = self.relation.get("score")
         score_text = f"score {float(score):.2f}" if score is not None else "score –"
         mirrored = "B is mirrored" if self.mirrored else "not mirrored"
@@ -350,6 +474,17 @@ class ComparisonWindow(QWidget):
         assert self.view_b is not None
         return is_outside(self.view_b, b_seconds)
 
+    def eye_offset(self) -> float | None:
+        """B's clip time minus A's, for the frames asked for: the offset found by eye.
+
+        With it, ``B time = A time + eye_offset()`` maps the two clips as they
+        are lined up on screen (None until both are loaded).
+        """
+        if self.view_a is None or self.view_b is None:
+            return None
+        a_seconds = self.view_a.seconds_of(self.viewer_a.target_index)
+        return self.view_b.seconds_of(self.viewer_b.target_index) - a_seconds
+
     # ------------------------------------------------------------- following
 
     def _on_a_requested(self, a_index: int) -> None:
@@ -380,6 +515,14 @@ class ComparisonWindow(QWidget):
         self._update_readout()
 
     def _on_linked_toggled(self, on: bool) -> None:
+        if on and not self.related:
+            # No stored map: link at the offset the person lined up by eye.
+            found = self.eye_offset()
+            if found is not None:
+                self.time_map = TimeMap(speed=1.0, offset=found)
+                self.offset, self.speed = found, 1.0
+                self._eye_linked = True
+            self.summary.setText(self._summary_text())
         self._apply_link_state()
         if on and self.view_a is not None and self.view_b is not None:
             self._pinned = None
@@ -437,19 +580,140 @@ class ComparisonWindow(QWidget):
 
     # ---------------------------------------------------------------- display
 
+    def _on_a_shown(self, _index: int) -> None:
+        self._update_readout()
+        self._refresh_pair()
+
     def _on_b_shown(self, _index: int) -> None:
         self._show_b_image()
         self._update_readout()
+        self._refresh_pair()
+
+    def _b_flipped(self) -> bool:
+        return self.mirrored and self.unmirror.isChecked()
 
     def _show_b_image(self) -> None:
-        """Flip B's displayed image when asked (the decoded pixels are untouched)."""
+        """What the B pane shows: B (flipped when asked), or the overlay/difference image.
+
+        The decoded pixels are untouched; while a new composite is made the
+        previous one stays on screen rather than B flashing up in between.
+        """
         shown = self.viewer_b.shown
         if shown is None:
             return
+        if self.mode != "side":
+            if self._composite_shown is not None:
+                self.viewer_b.canvas.set_frame(*self._composite_shown)
+            return
         image = shown.image
-        if self.mirrored and self.unmirror.isChecked():
+        if self._b_flipped():
             image = image.flipped(Qt.Orientation.Horizontal)
-        self.viewer_b.canvas.set_frame(image, self.viewer_b.canvas.frame_size)
+        size = shown.frame_size if shown.frame_size.width() else shown.image.size()
+        self.viewer_b.canvas.set_frame(image, size)
+
+    def _refresh_pair(self) -> None:
+        """A or B changed: measure the pair's distances and, if shown, recompose."""
+        self._measure()
+        if self.mode != "side":
+            self._compose()
+
+    # ------------------------------------------------------ overlay / difference
+
+    def set_mode(self, mode: str) -> None:
+        """``"side"`` (B itself), ``"overlay"`` (A and B blended) or ``"difference"``."""
+        if mode not in VIEW_MODES:
+            raise ValueError(f"view mode: one of {', '.join(VIEW_MODES)}, got {mode!r}")
+        self.mode = mode
+        if not self.mode_buttons[mode].isChecked():
+            self.mode_buttons[mode].setChecked(True)
+        # Each mode's own control is shown (and enabled) only in that mode.
+        for control, own in ((self.opacity, "overlay"), (self.opacity_label, "overlay"),
+                             (self.brighten, "difference")):  # fmt: skip
+            control.setEnabled(mode == own)
+            control.setVisible(mode == own)
+        self._composite_key = None
+        self._composite_shown = None
+        self.composite = None
+        self._update_mode_note()
+        if mode == "side":
+            self._show_b_image()
+        else:
+            self._compose()
+
+    def _on_opacity(self) -> None:
+        self.opacity_label.setText(f"B {self.opacity.value()} %")
+        self._update_mode_note()
+        if self.mode != "side":
+            self._compose()
+
+    def _update_mode_note(self) -> None:
+        if self.mode == "overlay":
+            text = f"showing A + B at {self.opacity.value()} % (view only)"
+        elif self.mode == "difference":
+            gain = " ×4" if self.brighten.isChecked() else ""
+            text = f"showing |A − B|{gain}: black where equal (view only)"
+        else:
+            text = ""
+        self.mode_note.setText(text)
+
+    def _compose(self) -> None:
+        """Make the overlay or difference image of the two frames shown, on a worker."""
+        shown_a, shown_b = self.viewer_a.shown, self.viewer_b.shown
+        if shown_a is None or shown_b is None or self.mode == "side":
+            return
+        mode, opacity, flipped = self.mode, self.opacity.value() / 100.0, self._b_flipped()
+        gain = 4.0 if self.brighten.isChecked() else 1.0
+        key = (shown_a.index, shown_b.index, mode, opacity, gain, flipped,
+               shown_a.image.cacheKey(), shown_b.image.cacheKey())  # fmt: skip
+        if key == self._composite_key:
+            return
+        self._composite_key = key
+        # As displayed (enhanced and veiled as each pane shows it), copied on this thread.
+        a = rgb_from_qimage(shown_a.image)
+        b = rgb_from_qimage(shown_b.image)
+        frame_size = shown_a.frame_size if shown_a.frame_size.width() else shown_a.image.size()
+
+        def work(ctx: TaskContext) -> tuple[np.ndarray, QImage]:
+            other = b[:, ::-1] if flipped else b
+            diff = mode == "difference"
+            made = difference(a, other, gain) if diff else blend(a, other, opacity)
+            return made, qimage_from_rgb(made)
+
+        def done(result: tuple[np.ndarray, QImage]) -> None:
+            if self._closed or key != self._composite_key:
+                return  # superseded by a newer pair, mode or opacity
+            self.composite, image = result
+            self._composite_shown = (image, QSize(frame_size))
+            self.viewer_b.canvas.set_frame(image, QSize(frame_size))
+
+        self.runner.run(work, on_done=done, lane=self._compose_lane, latest_only=True)
+
+    # ------------------------------------------------------------- distances
+
+    def _measure(self) -> None:
+        """Measure the PDQ and pHash distances of the two frames on screen, on a worker."""
+        shown_a, shown_b = self.viewer_a.shown, self.viewer_b.shown
+        if shown_a is None or shown_b is None:
+            return
+        flipped = self._b_flipped()
+        key = (shown_a.index, shown_b.index, flipped)
+        raw_a, raw_b = shown_a.raw, shown_b.raw  # as decoded, before enhancement or veil
+
+        def work(ctx: TaskContext) -> PairDistance:
+            return pair_distances(raw_a, np.ascontiguousarray(raw_b[:, ::-1]) if flipped else raw_b)
+
+        def done(found: PairDistance) -> None:
+            if self._closed:
+                return
+            a_now, b_now = self.viewer_a.shown, self.viewer_b.shown
+            if a_now is None or b_now is None:
+                return
+            if key != (a_now.index, b_now.index, self._b_flipped()):
+                return  # the pair changed meanwhile; its own measurement follows
+            self.last_distance = (key[0], key[1], found)
+            self.distance_panel.show_distance(found, key[0], key[1])
+
+        self.runner.run(work, on_done=done, lane=self._distance_lane, latest_only=True)
 
     def _update_readout(self, a_requested: int | None = None) -> None:
         view_a, view_b = self.view_a, self.view_b
@@ -458,6 +722,17 @@ class ComparisonWindow(QWidget):
             return
         a_index = a_requested if a_requested is not None else self.viewer_a.target_index
         b_index = self.viewer_b.target_index
+        if not self.related and not self.linked.isChecked():
+            self.outside_label.setText("")
+            a_t, b_t = view_a.seconds_of(a_index), view_b.seconds_of(b_index)
+            self.readout.setText(
+                f"A frame {a_index} @ {format_seconds(a_t)} &nbsp;│&nbsp; "
+                f"B frame {b_index} @ {format_seconds(b_t)} &nbsp;│&nbsp; "
+                f"B − A: <b>{signed_seconds(b_t - a_t)}</b>, the offset found by eye: "
+                f"{_escape(describe_offset(b_t - a_t, 1.0))} &nbsp;·&nbsp; "
+                "<i>unlinked, no stored relation</i>"
+            )
+            return
         expected_t = self.expected_b_seconds(a_index)
         expected_i = self.expected_b_index(a_index)
         b_t = view_b.seconds_of(b_index)
@@ -490,6 +765,8 @@ class ComparisonWindow(QWidget):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._closed = True
+        self.runner.close_lane(self._compose_lane)
+        self.runner.close_lane(self._distance_lane)
         self.viewer_a.shutdown()
         self.viewer_b.shutdown()
         super().closeEvent(event)

@@ -46,6 +46,7 @@ from verifier.gui.panes import (
 from verifier.gui.resources import dress_application
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.gui.viewer import FrameViewer, Look, frame_file_name
+from verifier.ids import ClipId
 from verifier.media.enhance import Enhancement
 from verifier.services import cases as case_service
 from verifier.services.annotations import (
@@ -56,6 +57,7 @@ from verifier.services.annotations import (
     list_annotations,
 )
 from verifier.services.clips import list_clips
+from verifier.services.comparison import comparison_of
 from verifier.services.context import App
 from verifier.services.edits import EditConflict
 from verifier.services.frames import export_frame
@@ -148,6 +150,8 @@ class MainWindow(QMainWindow):
         self._action(view, "Enhance…", self.enhance_dialog, "Ctrl+Shift+E")
         self._action(view, "Reset enhancement", lambda: self.viewer.set_look(Look()))
         self._action(view, "Fit frame", self.viewer.canvas.fit)
+        view.addSeparator()
+        self._action(view, "Compare open clip with…", self.compare_with_dialog, "Ctrl+Shift+C")
         case = bar.addMenu("&Case")
         self.blur_action = self._action(
             case, "Blur footage until revealed", lambda c: self._wellbeing("blur_thumbnails", c)
@@ -578,6 +582,34 @@ class MainWindow(QMainWindow):
         window.destroyed.connect(lambda _o=None, w=window: self._forget(w))
         self.comparisons.append(window)
         window.show()
+
+    def compare_with_dialog(self) -> None:
+        """Choose any other clip of the case and compare the open clip with it."""
+        from verifier.gui.clip_chooser import ClipChooserDialog
+
+        view = self.viewer.view
+        if view is None:
+            self.runner.show_error("Open a clip first: it is A, the clip you compare from.")
+            return
+        a_id = int(view.clip_id)
+        # The matches pane lists the open clip's relations once its details are loaded.
+        loaded = self.details is not None and self.clip_id == a_id
+        related = [int(r["clip_b"]["id"]) for r in self.matches.relations] if loaded else []
+        dialog = ClipChooserDialog(self, view.name, a_id, self.browser.model.rows, related)
+
+        def accepted() -> None:
+            if dialog.chosen is not None:
+                self.compare_clips(a_id, dialog.chosen)
+
+        dialog.accepted.connect(accepted)
+        self._present(dialog)
+
+    def compare_clips(self, clip_a: int, clip_b: int) -> None:
+        """Open the comparison of any two clips: aligned if related, else unlinked."""
+        self.runner.run(
+            lambda ctx: comparison_of(self.app, ClipId(clip_a), ClipId(clip_b)),
+            on_done=self.compare,
+        )
 
     def show_posts(self) -> None:
         """Every post of the case, including those whose media was not downloaded."""

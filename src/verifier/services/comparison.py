@@ -1,10 +1,15 @@
-"""Two matched clips compared: the stored time map and the relation in words.
+"""Two clips compared: the stored time map and the relation in words.
 
 A relation from :func:`verifier.services.matching.list_matches` (seen from
 clip A, with ``explain=True`` for its frame pairs) maps A's clip time to B's:
 ``b_time = speed * a_time + offset``, B possibly mirrored. The comparison
 window and the CLI both ask this module which B frame belongs to an A frame
 and how to say what the relation is, so the two never disagree.
+
+Any two clips can be compared, not only matched ones: :func:`comparison_of`
+gives the stored relation when there is one, else an *unrelated* comparison
+(no relation kind, no frame pairs, the identity map: offset 0, speed 1) that
+a person aligns by eye.
 """
 
 from __future__ import annotations
@@ -12,6 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from verifier.errors import VerifierError
+from verifier.ids import ClipId
+from verifier.services.context import App
+from verifier.services.lookup import find_clip
+from verifier.services.matching import list_matches
 from verifier.services.viewing import ClipView, format_seconds
 
 #: Slack for float rounding when deciding whether a time lies outside clip B, and
@@ -59,6 +69,8 @@ def describe_relation(
 ) -> str:
     """One sentence for the relation, with which clip lies in which when known."""
     kind = relation.get("relation", "")
+    if not is_related(relation):
+        return "No stored relation between A and B: step each on its own and align them by eye"
     if kind == "exact-duplicate":
         return "A and B are the same file (identical SHA-256)"
     if kind == "near-duplicate":
@@ -70,6 +82,48 @@ def describe_relation(
             return "A is an excerpt of B"
         return "B is an excerpt of A"
     return f"relation: {kind}"
+
+
+def is_related(relation: dict[str, Any]) -> bool:
+    """Whether a comparison rests on a stored relation (else it is aligned by eye)."""
+    return bool(relation.get("relation"))
+
+
+def comparison_of(app: App, clip_a: ClipId, clip_b: ClipId) -> dict[str, Any]:
+    """What the comparison window needs for any two clips, seen from ``clip_a``.
+
+    The stored relation between them (with its frame pairs) when the matcher
+    found one; otherwise the same shape with ``relation`` None, no segments or
+    pairs and the identity time map (offset 0, speed 1, not mirrored), so the
+    window opens unlinked and a person aligns the two by eye.
+    """
+    if int(clip_a) == int(clip_b):
+        raise VerifierError(f"clip B: choose a clip other than A (#{int(clip_a)})")
+    for relation in list_matches(app, clip_id=clip_a, explain=True):
+        if int(relation["clip_b"]["id"]) == int(clip_b):
+            return relation
+    with app.db.read() as session:
+        refs = []
+        for side, clip_id in (("A", clip_a), ("B", clip_b)):
+            try:
+                clip = find_clip(session, ClipId(int(clip_id)))
+            except VerifierError as exc:
+                raise VerifierError(f"clip {side}: {exc}") from None
+            refs.append(
+                {"id": clip.id, "sha256": clip.file.sha256, "name": clip.name,
+                 "case": clip.case.name}
+            )  # fmt: skip
+    return {
+        "clip_a": refs[0],
+        "clip_b": refs[1],
+        "relation": None,
+        "score": None,
+        "segments": [],
+        "transform": {"mirrored": False, "speed": 1.0},
+        "offset": 0.0,
+        "origin": None,
+        "pairs": [],
+    }
 
 
 @dataclass(frozen=True)
