@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.dialog: Any = None  # the open annotation / go-to / confirmation dialog
         self.last_import: Any = None
         self.last_verification: Any = None
+        self.start_at: tuple[int, int] | None = None  # (clip, frame) to open first
         self.setWindowTitle("Verifier")
         self.setAcceptDrops(True)
 
@@ -285,19 +286,29 @@ class MainWindow(QMainWindow):
         def done(data: ClipTableData) -> None:
             self.browser.set_clips(data, keep=self.clip_id)
             if self.clip_id is None and data.rows:
-                # Open the first clip, so the window starts on something to look at.
-                first = self.browser.proxy.index(0, 1)
-                self.browser.select_clip(
-                    self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).id
-                )
+                # The clip chosen to start on (the demo's showcase), else the first
+                # clip, so the window starts on something to look at.
+                start = self.start_at[0] if self.start_at else None
+                if start is None or not self.browser.select_clip(start):
+                    first = self.browser.proxy.index(0, 1)
+                    self.browser.select_clip(
+                        self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).id
+                    )
             self._update_status()
 
         self.runner.run(work, on_done=done)
 
+    def start_on(self, clip_id: int, frame_index: int) -> None:
+        """Open this clip on this frame once the clip table has loaded (instead of the first)."""
+        self.start_at = (clip_id, frame_index)
+
     def open_clip(self, clip_id: int | None) -> None:
         self.clip_id = clip_id
         self.details = None
-        self.viewer.open_clip(clip_id)
+        at = 0
+        if self.start_at is not None and clip_id == self.start_at[0]:
+            at, self.start_at = self.start_at[1], None
+        self.viewer.open_clip(clip_id, at)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)
