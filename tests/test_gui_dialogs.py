@@ -240,3 +240,27 @@ def test_posted_text_keeps_the_precision() -> None:
     exact = {"posted_at": "2024-03-02T07:11:07+00:00", "posted_at_precision": "second"}
     assert posted_text(exact) == "2024-03-02 07:11:07 UTC"
     assert posted_text({"posted_at": None, "posted_at_text": "yesterday"}) == "yesterday"
+
+
+def test_post_facts_give_a_date_only_post_as_a_date() -> None:
+    from verifier.services.provenance import post_facts
+
+    entry = {
+        "posted_at": "2024-03-02T00:00:00+00:00",
+        "posted_at_precision": "date",
+        "posted_at_method": "manual",
+    }
+    assert post_facts(entry).when == "2024-03-02 (date, entered by hand)"
+
+
+def test_custody_log_summary_names_what_each_event_is_about() -> None:
+    from verifier.gui.custody_log import details_summary
+
+    match = {"details": {"matches": [{"clip": 14, "relation": "overlap"}], "state": {}}}
+    assert details_summary(match) == "1 match(es) with #14"
+    assert details_summary({"details": {"matches": []}}) == "0 match(es)"
+    annotation = {"details": {"annotation": {"label": "landmark", "frame_index": 60}}}
+    assert details_summary(annotation) == "landmark on frame 60"
+    edit = {"details": {"before": {"channel": "A", "version": 1},
+                        "after": {"channel": "B", "version": 2}}}  # fmt: skip
+    assert details_summary(edit) == "changed channel"

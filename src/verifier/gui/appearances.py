@@ -110,7 +110,9 @@ class AppearanceDialog(QDialog):
             facts = [f"Appearance #{entry['id']}, version {entry.get('version')}"]
             if entry.get("collected_at"):
                 facts.append(f"collected {collected_text(entry)}")
-            if entry.get("source"):
+            if entry.get("source") == "manual":
+                facts.append("entered by hand")
+            elif entry.get("source"):
                 facts.append(f"recorded from {entry['source']}")
             info = QLabel(" · ".join(facts), self)
             info.setWordWrap(True)

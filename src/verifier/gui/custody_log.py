@@ -47,12 +47,22 @@ def details_summary(event: dict[str, Any]) -> str:
     """One line of the event's details for the table (the pane below has everything)."""
     details = event.get("details") or {}
     parts = [f"{key}: {details[key]}" for key in SUMMARY_KEYS if details.get(key) not in (None, "")]
+    for key in ("annotation", "deleted"):  # an annotation or post recorded or withdrawn
+        item = details.get(key)
+        if isinstance(item, dict):
+            what = item.get("label") or item.get("url") or item.get("platform")
+            where = f" on frame {item['frame_index']}" if "frame_index" in item else ""
+            parts.append(f"{what}{where}" if what else "")
+    if isinstance(details.get("matches"), list):
+        found = details["matches"]
+        clips = ", ".join(f"#{m['clip']}" for m in found if isinstance(m, dict) and "clip" in m)
+        parts.append(f"{len(found)} match(es)" + (f" with {clips}" if clips else ""))
     if "files" in details and isinstance(details["files"], list):
         parts.append(f"{len(details['files'])} file(s)")
     if "before" in details and "after" in details:
         changed = changed_fields(details["before"], details["after"])
         parts.append("changed " + ", ".join(changed) if changed else "no field changed")
-    return "; ".join(parts)
+    return "; ".join(p for p in parts if p)
 
 
 def changed_fields(before: Any, after: Any) -> list[str]:

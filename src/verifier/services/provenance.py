@@ -677,10 +677,16 @@ def post_facts(entry: dict[str, Any]) -> PostFacts:
     """
     if entry.get("posted_at"):
         how = [entry.get("posted_at_precision") or "unknown"]
-        if entry.get("posted_at_method"):
+        if entry.get("posted_at_method") == "manual":
+            how.append("entered by hand")
+        elif entry.get("posted_at_method"):
             method = str(entry["posted_at_method"])
             how.append(method if method.startswith("from ") else f"from {method}")
-        when = f"{entry['posted_at']} ({', '.join(how)})"
+        # A post known to the day is stored at midnight UTC: show the day, not a time.
+        posted = str(entry["posted_at"])
+        if entry.get("posted_at_precision") in ("date", "day"):
+            posted = posted[:10]
+        when = f"{posted} ({', '.join(how)})"
     elif entry.get("posted_at_text"):
         when = f"unknown (the source said {entry['posted_at_text']!r})"
     else:
