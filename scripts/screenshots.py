@@ -10,11 +10,10 @@ annotation to the first matched clip):
 It writes main.png (the main window on a matched clip), annotation.png (the
 viewer with an annotation drawn and the annotations pane) and compare.png
 (the side-by-side comparison of a matched pair), appearances.png (the
-Appearances pane with the post editor open; it records an example post when
-the clip has none), appearance_editor.png (the editor alone), custody_log.png (the custody
-log on that clip, an edit selected), each captured from the X
-server's root window with ImageMagick's ``import`` when it is installed,
-else with Qt's own ``grab``.
+Appearances pane; it records an example post when the clip has none),
+appearance_editor.png (the post editor), custody_log.png (the custody log on
+that clip, an edit selected), each captured from the X server's root window
+with ImageMagick's ``import`` when it is installed, else with Qt's own ``grab``.
 """
 
 from __future__ import annotations
@@ -100,7 +99,11 @@ def main() -> int:
 
 
 def shoot_appearances_and_log(window: MainWindow, clip_id: int, out: Path) -> None:
-    """The Appearances pane with its editor open, then the custody log on that clip."""
+    """The Appearances pane, its editor, then the custody log on that clip.
+
+    ``capture`` raises the widget it shoots, so the window is shot before the
+    editor opens (without a window manager the editor would end up beneath it).
+    """
     app, pane = window.app, window.provenance
     window.browser.select_clip(clip_id)
     window.runner.wait_idle()
@@ -116,12 +119,12 @@ def shoot_appearances_and_log(window: MainWindow, clip_id: int, out: Path) -> No
     window.runner.wait_idle()
     window.tabs.setCurrentWidget(pane)
     pane.select(pane.entries[0]["id"])
+    capture(window, out / "appearances.png")
     pane.edit_selected()
     dialog = pane.dialog
     assert dialog is not None
     dialog.move(window.x() + 80, window.y() + 120)
     QTest.qWait(400)  # let the X server map the dialog before the root window is read
-    capture(window, out / "appearances.png")
     capture(dialog, out / "appearance_editor.png")
     dialog.reject()
 

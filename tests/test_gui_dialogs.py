@@ -164,6 +164,7 @@ def test_add_edit_delete_appearance_in_the_window(
     dialog.edits["url"].setText("https://t.me/frontline/812")
     dialog.edits["posted_at"].setText("2024-03-02")
     dialog.edits["channel"].setText("Frontline")
+    dialog.edits["collected_at"].setText("2024-03-03T10:15:00+01:00")
     dialog.caption.setPlainText("Strike on the depot")
     dialog.accept()
     qtbot.waitUntil(lambda: pane.table.rowCount() == 1, timeout=10_000)
@@ -175,6 +176,7 @@ def test_add_edit_delete_appearance_in_the_window(
     # The id the notes use is visible; a date-only post reads as a date.
     assert _column(pane.table, "#") == [f"#{appearance_id}"]
     assert _column(pane.table, "Posted (UTC)") == ["2024-03-02"]
+    assert _column(pane.table, "Collected (UTC)") == ["2024-03-03 09:15:00 UTC"]
 
     pane.select(appearance_id)
     pane.edit_button.click()
@@ -264,3 +266,12 @@ def test_custody_log_summary_names_what_each_event_is_about() -> None:
     edit = {"details": {"before": {"channel": "A", "version": 1},
                         "after": {"channel": "B", "version": 2}}}  # fmt: skip
     assert details_summary(edit) == "changed channel"
+
+
+def test_a_collection_time_without_offset_is_refused_by_name(library: App) -> None:
+    from verifier.errors import VerifierError
+
+    clip = cases.resolve_case(library, "Dialogs")
+    assert clip is not None
+    with pytest.raises(VerifierError, match="the collection time '2024-03-03 10:15' has no UTC"):
+        add_appearance(library, "1", url="https://t.me/a/1", collected_at="2024-03-03 10:15")

@@ -50,6 +50,7 @@ FIELDS = (
     ("platform", "Platform", "telegram, youtube, x… (guessed from the address when empty)"),
     ("posted_at", "Posted at", "2025-03-13T09:41:00Z, 2025-03-13T11:41:00+02:00 or 2025-03-13"),
     ("channel", "Channel or account", "who posted it"),
+    ("collected_at", "Collected at", "when you saved the post, e.g. 2025-03-14T10:00:00Z"),
 )
 
 
@@ -92,9 +93,9 @@ class AppearanceDialog(QDialog):
         for key, label, hint in FIELDS:
             edit = QLineEdit(self)
             edit.setPlaceholderText(hint)
-            value = self.entry.get("posted_at_text" if key == "posted_at" else key)
-            if key == "posted_at" and self.entry.get("posted_at"):
-                value = self.entry.get("posted_at_text") or self.entry["posted_at"]
+            value = self.entry.get(key)
+            if key == "posted_at":
+                value = self.entry.get("posted_at_text") or self.entry.get("posted_at")
             edit.setText("" if value is None else str(value))
             edit.setObjectName(key)
             self.edits[key] = edit
@@ -108,8 +109,6 @@ class AppearanceDialog(QDialog):
         if entry:
             # Facts the reader recorded and the analyst does not retype: shown, not edited.
             facts = [f"Appearance #{entry['id']}, version {entry.get('version')}"]
-            if entry.get("collected_at"):
-                facts.append(f"collected {collected_text(entry)}")
             if entry.get("source") == "manual":
                 facts.append("entered by hand")
             elif entry.get("source"):
