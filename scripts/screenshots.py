@@ -13,10 +13,13 @@ viewer with an annotation drawn and the annotations pane), annotation-shapes.png
 (the side-by-side comparison of a matched pair), compare-difference.png and
 compare-overlay.png (the same pair with the B pane showing |A − B| and A
 and B blended), compare-any.png (two clips without a stored relation,
-opened unlinked from View ▸ Compare open clip with…) and landmarks.png (the
-landmark-matching dialog on leuvenA/leuvenB), each captured from the X
-server's root window with ImageMagick's ``import`` when it is installed,
-else with Qt's own ``grab``. Windows are sized to fit the screen.
+opened unlinked from View ▸ Compare open clip with…), landmarks.png (the
+landmark-matching dialog on leuvenA/leuvenB), appearances.png (the
+Appearances pane; it records an example post when the clip has none),
+appearance_editor.png (the post editor) and custody_log.png (the custody log
+on that clip, an edit selected), each captured from the X server's root
+window with ImageMagick's ``import`` when it is installed, else with Qt's own
+``grab``. Windows are sized to fit the screen.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 from verifier.gui.main_window import MainWindow
 from verifier.services.annotations import Shape, add_annotation, list_annotations
 from verifier.services.context import open_app
+from verifier.services.provenance import add_appearance, edit_appearance
 
 
 def capture(widget: QWidget, path: Path) -> None:
@@ -142,6 +147,7 @@ def main() -> int:
         window.runner.wait_idle()
         capture(unrelated, out / "compare-any.png")
     capture_landmarks(window, out)
+    shoot_appearances_and_log(window, clip.id, out)
     window.close()
     qt.processEvents()
     return 0
@@ -164,6 +170,49 @@ def capture_landmarks(window: MainWindow, out: Path) -> None:
     QApplication.processEvents()
     capture(dialog, out / "landmarks.png")
     dialog.close()
+
+
+def shoot_appearances_and_log(window: MainWindow, clip_id: int, out: Path) -> None:
+    """The Appearances pane, its editor, then the custody log on that clip.
+
+    ``capture`` raises the widget it shoots, so the window is shot before the
+    editor opens (without a window manager the editor would end up beneath it).
+    """
+    app, pane = window.app, window.provenance
+    window.browser.select_clip(clip_id)
+    window.runner.wait_idle()
+    screen = QApplication.primaryScreen().availableGeometry()
+    window.resize(min(window.width(), screen.width()), min(window.height(), screen.height()))
+    if not pane.entries:
+        added = add_appearance(
+            app, str(clip_id), url="https://t.me/example_channel/812", posted_at="2024-03-02",
+            channel="Example channel", caption="Example post recorded for the screenshots",
+        )  # fmt: skip
+        edit_appearance(app, added["id"], channel="Example channel (corrected)")
+    pane.reload()
+    window.runner.wait_idle()
+    window.tabs.setCurrentWidget(pane)
+    pane.select(pane.entries[0]["id"])
+    capture(window, out / "appearances.png")
+    pane.edit_selected()
+    dialog = pane.dialog
+    assert dialog is not None
+    dialog.move(window.x() + 80, window.y() + 120)
+    QTest.qWait(400)  # let the X server map the dialog before the root window is read
+    capture(dialog, out / "appearance_editor.png")
+    dialog.reject()
+
+    window.show_custody_log()
+    log = window.dialog
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    log.move(0, 0)
+    QTest.qWait(400)
+    edits = [e for e in log.visible_events() if e["action"].endswith(".edit")]
+    log.select_seq((edits or log.visible_events())[0]["seq"])
+    QTest.qWait(200)
+    capture(log, out / "custody_log.png")
+    log.close()
 
 
 if __name__ == "__main__":

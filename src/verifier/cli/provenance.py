@@ -26,19 +26,22 @@ def appearance_group() -> None:
 @click.option("--posted-at", help="2025-03-13T09:41:00Z, 2025-03-13T11:41:00+02:00 or 2025-03-13.")
 @click.option("--channel", help="Channel or account that posted it.")
 @click.option("--caption", help="Text of the post.")
+@click.option("--collected-at", help="When you saved the post (same forms as --posted-at).")
 @case_option
 @json_option
 @pass_cli
 def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: str | None,
                    posted_at: str | None, channel: str | None, caption: str | None,
-                   case_name: str | None, as_json: bool) -> None:  # fmt: skip
+                   collected_at: str | None, case_name: str | None,
+                   as_json: bool) -> None:  # fmt: skip
     """Record by hand that CLIP was posted somewhere."""
     from verifier.services.provenance import add_appearance
 
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name else None
     added = add_appearance(app, clip, case=case, url=url, platform=platform,
-                           posted_at=posted_at, channel=channel, caption=caption)  # fmt: skip
+                           posted_at=posted_at, channel=channel, caption=caption,
+                           collected_at=collected_at)  # fmt: skip
     if as_json:
         render.print_json(added)
         return
@@ -69,20 +72,21 @@ def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: st
 @click.option("--posted-at")
 @click.option("--channel")
 @click.option("--caption")
+@click.option("--collected-at")
 @expected_version_option
 @json_option
 @pass_cli
 def appearance_edit(cli_ctx: CliContext, appearance_id: int, url: str | None,
                     platform: str | None, posted_at: str | None, channel: str | None,
-                    caption: str | None, expected_version: int | None,
-                    as_json: bool) -> None:  # fmt: skip
+                    caption: str | None, collected_at: str | None,
+                    expected_version: int | None, as_json: bool) -> None:  # fmt: skip
     """Correct an appearance (the custody log keeps the old values)."""
     from verifier.services.provenance import edit_appearance
 
     changed = edit_appearance(cli_ctx.app(), AppearanceId(appearance_id),
                               expected_version=expected_version, url=url,
                               platform=platform, posted_at=posted_at, channel=channel,
-                              caption=caption)  # fmt: skip
+                              caption=caption, collected_at=collected_at)  # fmt: skip
     if as_json:
         render.print_json(changed)
     else:

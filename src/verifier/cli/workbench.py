@@ -10,7 +10,6 @@ import click
 from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, pass_cli
 from verifier.cli.importing import print_import_report
-from verifier.services import cases as case_service
 from verifier.services import clips as clip_service
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
@@ -57,7 +56,7 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str, headl
     With --headless the case summary is printed instead (clips, keyframes,
     edit points, flags, groups of the same footage).
     """
-    from verifier.services.importing import import_paths
+    from verifier.services.demo import prepare_demo
 
     if not media:
         raise click.UsageError("pass --media with the sample media folder")
@@ -66,20 +65,32 @@ def demo_cmd(cli_ctx: CliContext, media: tuple[Path, ...], case_name: str, headl
 
         check_display()
     app = cli_ctx.app()
-    case = case_service.get_or_create_case(
-        app, case_name, "Sample media imported by `verifier demo`: real clips when available."
-    )
-    case_service.use_case(app, case.name)
     with render.progress_bar() as callback:
-        report = import_paths(app, media, case, progress=callback)
-    print_import_report(report)
+        setup = prepare_demo(app, media, case_name, progress=callback)
+    case = setup.case
+    if setup.report is not None:
+        print_import_report(setup.report)
+    if setup.already_present:
+        render.out.print(
+            f"{setup.already_present} sample file(s) already in case {case.name!r}: "
+            "not imported again.",
+            markup=False,
+            highlight=False,
+        )
+    if setup.showcase is not None:
+        render.out.print(
+            f"Showcase: {setup.showcase.reason}, frame {setup.showcase.frame_index}.",
+            markup=False,
+            highlight=False,
+        )
     if headless:
         _print_case_summary(app, case)
         return
     from verifier.gui.app import run_gui
 
     render.err.print(f"Opening the workbench on case {case.name!r}…")
-    sys.exit(run_gui(app, case.name))
+    start = (setup.showcase.clip_id, setup.showcase.frame_index) if setup.showcase else None
+    sys.exit(run_gui(app, case.name, start=start))
 
 
 def _print_case_summary(app: App, case: CaseRecord) -> None:

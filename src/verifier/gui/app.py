@@ -21,8 +21,17 @@ def check_display() -> None:
             )
 
 
-def run_gui(app: App, case_name: str | None = None, *, screenshot: Path | None = None) -> int:
+def run_gui(
+    app: App,
+    case_name: str | None = None,
+    *,
+    screenshot: Path | None = None,
+    start: tuple[int, int] | None = None,
+) -> int:
     """Open the main window on ``case_name`` (else the current case); returns the exit code.
+
+    ``start`` (clip id, frame index) opens that clip on that frame instead of
+    the first clip of the table.
 
     With ``screenshot`` the window is shown, given time to load the first
     clip, saved as a PNG and closed (used to check what a person sees).
@@ -38,6 +47,8 @@ def run_gui(app: App, case_name: str | None = None, *, screenshot: Path | None =
     qt_app.setApplicationName("Verifier")
     qt_app.setOrganizationName("Verifier")
     window = MainWindow(app, case_name)
+    if start is not None:
+        window.start_on(*start)
     window.show()
     if screenshot is not None:
 

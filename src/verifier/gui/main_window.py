@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.errors import VerifierError
+from verifier.gui.appearances import ProvenancePane
 from verifier.gui.clips import ClipBrowser, ClipTableData, load_thumbnail
 from verifier.gui.dialogs import (
     AnnotationDialog,
@@ -40,7 +41,6 @@ from verifier.gui.panes import (
     KeyframeStrip,
     MatchesPane,
     MetadataPane,
-    ProvenancePane,
     load_details,
 )
 from verifier.gui.resources import dress_application
@@ -62,6 +62,7 @@ from verifier.services.context import App
 from verifier.services.edits import EditConflict
 from verifier.services.frames import export_frame
 from verifier.services.importing import import_paths
+from verifier.services.keyframes import export_keyframes
 from verifier.services.verification import check_clip, verify
 from verifier.services.viewing import format_seconds, parse_position
 
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.dialog: Any = None  # the open annotation / go-to / confirmation dialog
         self.last_import: Any = None
         self.last_verification: Any = None
+        self.start_at: tuple[int, int] | None = None  # (clip, frame) to open first
         self.setWindowTitle("Verifier")
         self.setAcceptDrops(True)
 
@@ -96,6 +98,8 @@ class MainWindow(QMainWindow):
         self.keyframes = KeyframeStrip(self)
         self.keyframes.frameChosen.connect(self._jump)
         self.provenance = ProvenancePane(self)
+        self.provenance.connect_editing(app, self.runner)
+        self.provenance.changed.connect(self.refresh)
         self.matches = MatchesPane(self)
         self.matches.compareRequested.connect(self.compare)
         self.annotations = AnnotationsPane(self)
@@ -143,6 +147,12 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self._action(file, "Export frame as PNG…", lambda: self._export_dialog(False), "Ctrl+E")
         self._action(file, "Export enhanced frame as PNG…", lambda: self._export_dialog(True))
+        self._action(
+            file, "Export shot and sample frames as PNGs…", self._export_frames_dialog
+        ).setStatusTip(
+            "Every frame chosen at a shot change or by regular sampling, at full size, "
+            "for reverse image search (what `verifier keyframes` writes)"
+        )
         file.addSeparator()
         self._action(file, "Quit", self.close, "Ctrl+Q")
         view = bar.addMenu("&View")
@@ -168,6 +178,7 @@ class MainWindow(QMainWindow):
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
+        self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -283,19 +294,29 @@ class MainWindow(QMainWindow):
         def done(data: ClipTableData) -> None:
             self.browser.set_clips(data, keep=self.clip_id)
             if self.clip_id is None and data.rows:
-                # Open the first clip, so the window starts on something to look at.
-                first = self.browser.proxy.index(0, 1)
-                self.browser.select_clip(
-                    self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).id
-                )
+                # The clip chosen to start on (the demo's showcase), else the first
+                # clip, so the window starts on something to look at.
+                start = self.start_at[0] if self.start_at else None
+                if start is None or not self.browser.select_clip(start):
+                    first = self.browser.proxy.index(0, 1)
+                    self.browser.select_clip(
+                        self.browser.model.clip_at(self.browser.proxy.mapToSource(first).row()).id
+                    )
             self._update_status()
 
         self.runner.run(work, on_done=done)
 
+    def start_on(self, clip_id: int, frame_index: int) -> None:
+        """Open this clip on this frame once the clip table has loaded (instead of the first)."""
+        self.start_at = (clip_id, frame_index)
+
     def open_clip(self, clip_id: int | None) -> None:
         self.clip_id = clip_id
         self.details = None
-        self.viewer.open_clip(clip_id)
+        at = 0
+        if self.start_at is not None and clip_id == self.start_at[0]:
+            at, self.start_at = self.start_at[1], None
+        self.viewer.open_clip(clip_id, at)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)
@@ -628,6 +649,16 @@ class MainWindow(QMainWindow):
         default_a = f"{view.clip_id}@{index}" if view is not None and index is not None else ""
         self._present(LandmarksDialog(self, self.app, self.runner, default_a), modal=False)
 
+    def show_custody_log(self) -> None:
+        """The case's custody log, on the open clip's events when a clip is open."""
+        from verifier.gui.custody_log import CustodyLogDialog
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its custody log is shown.")
+            return
+        dialog = CustodyLogDialog(self, self.app, self.runner, self.case_id, self.clip_id)
+        self._present(dialog, modal=False)
+
     def _forget(self, window: QWidget) -> None:
         if window in self.comparisons:
             self.comparisons.remove(window)
@@ -662,6 +693,38 @@ class MainWindow(QMainWindow):
         self.runner.run(
             lambda ctx: export_frame(self.app, clip_id, index, path, enhancement),
             on_done=done, title="Exporting frame",
+        )  # fmt: skip
+
+    def _export_frames_dialog(self) -> None:
+        if self.clip_id is None:
+            self.runner.show_error("Open a clip first: its shot and sample frames are exported.")
+            return
+        folder = QFileDialog.getExistingDirectory(
+            self, "Folder for the shot and sample frames (full-size PNGs)", str(Path.home())
+        )
+        if folder:
+            self.export_frames_to(Path(folder))
+
+    def export_frames_to(self, folder: Path) -> None:
+        """Write the open clip's shot and sample frames as PNGs (logged), then say where."""
+        clip_id = self.clip_id
+        if clip_id is None:
+            return
+
+        def done(exported: list[Any]) -> None:
+            self.last_frames_export = exported
+            message = (
+                f"Wrote {len(exported)} PNG file(s) of clip #{clip_id} to {folder}. "
+                "Their SHA-256 hashes are in the custody log (keyframes.export)."
+            )
+            self.statusBar().showMessage(message, 15_000)
+            box = QMessageBox(QMessageBox.Icon.Information, "Frames exported", message,
+                              parent=self)  # fmt: skip
+            self._present(box)
+
+        self.runner.run(
+            lambda ctx: export_keyframes(self.app, str(clip_id), folder),
+            on_done=done, title="Exporting frames",
         )  # fmt: skip
 
     # ----------------------------------------------------------------- misc

@@ -1,4 +1,6 @@
-"""Side panes: metadata and flags, keyframes, appearances, matches, annotations.
+"""Side panes: metadata and flags, keyframes, matches, annotations.
+
+The appearances pane lives in :mod:`verifier.gui.appearances` with its editor.
 
 Each pane shows a :class:`ClipDetails`, loaded in one background task when a
 clip is chosen, and emits what the user asked for (jump to a frame, compare
@@ -36,7 +38,7 @@ from verifier.services.annotations import list_annotations
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
 from verifier.services.matching import list_matches
-from verifier.services.provenance import post_facts, provenance_for_clip
+from verifier.services.provenance import provenance_for_clip
 from verifier.services.viewing import format_seconds
 
 SEVERITY_COLOURS = {"high": QColor(192, 57, 43), "warning": QColor(211, 84, 0)}
@@ -220,64 +222,6 @@ class KeyframeStrip(QListWidget):
 
     def _chosen(self, item: QListWidgetItem) -> None:
         self.frameChosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
-
-
-class ProvenancePane(QWidget):
-    """Every known post of this footage, earliest first; the first seen marked.
-
-    Where (channel or chat) and who (author) are separate columns; the notes
-    below say how each time is known, the readers' warnings, a disagreement
-    with the time the post id encodes, and the cases a post was recorded in.
-    """
-
-    HEADERS = ("", "Posted (UTC)", "Precision", "Platform", "Where", "Who", "URL", "Clip",
-               "Case", "Source", "Warnings")  # fmt: skip
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.table = _table(self, list(self.HEADERS))
-        self.notes = QLabel(self)
-        self.notes.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.notes)
-
-    def show_details(self, details: ClipDetails | None) -> None:
-        entries = details.provenance["appearances"] if details else []
-        rows, notes = [], []
-        for entry in entries:
-            facts = post_facts(entry)
-            places = entry.get("recorded_in") or [{"clip": entry.get("clip"),
-                                                   "case": entry.get("case") or {}}]  # fmt: skip
-            clips = ", ".join(p["clip"]["name"] for p in places if p.get("clip")) or "–"
-            case_names = ", ".join(dict.fromkeys(str(p["case"].get("name")) for p in places))
-            rows.append([
-                "★ first seen" if entry.get("first_seen") else "",
-                entry["posted_at"] or entry.get("posted_at_text") or "unknown",
-                entry["posted_at_precision"], entry["platform"], facts.where, facts.who,
-                entry["url"] or ("(media not downloaded)" if not entry["media_available"] else ""),
-                clips, case_names, entry["source"], "; ".join(facts.notes),
-            ])  # fmt: skip
-            if entry.get("first_seen_note"):
-                notes.append(f"#{entry['id']}: {entry['first_seen_note']}")
-            if entry.get("posted_at_method"):
-                notes.append(f"#{entry['id']} posted at {facts.when}")
-            notes.extend(f"#{entry['id']} warning: {note}" for note in facts.notes)
-            if entry.get("forwarded_from"):
-                original = entry.get("forwarded_original_at")
-                notes.append(
-                    f"#{entry['id']} was forwarded from {entry['forwarded_from']}"
-                    + (f", originally posted {original}" if original else "")
-                )
-            if len(places) > 1:
-                notes.append(f"#{entry['id']} is recorded in cases {case_names}")
-            if entry.get("record_note"):
-                notes.append(f"#{entry['id']}: {entry['record_note']}")
-        _fill(self.table, rows)
-        if details is not None and not entries:
-            notes.append("No appearances recorded: import the post's sidecar or add one.")
-        self.notes.setText("\n".join(notes))
 
 
 class MatchesPane(QWidget):

@@ -45,7 +45,7 @@ from verifier.sources.post_ids import (
 # Finest first: the record of a post that knows its time best represents it.
 PRECISION_ORDER = ("millisecond", "second", "minute", "date")
 EDITABLE = ("platform", "url", "channel", "channel_id", "post_id", "posted_at", "caption",
-            "forwarded_from")  # fmt: skip
+            "forwarded_from", "collected_at")  # fmt: skip
 
 
 def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
@@ -54,6 +54,15 @@ def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
     A date and time without an offset is refused: guessing the zone of a
     posting time is how a timeline goes wrong.
     """
+    return _parse_utc(text, "posting time")
+
+
+def parse_collected_at(text: str | None) -> datetime | None:
+    """A user-typed collection time (when the analyst saved the post), read like a posting time."""
+    return _parse_utc(text, "collection time")[0]
+
+
+def _parse_utc(text: str | None, what: str) -> tuple[datetime | None, str]:
     if text is None or not text.strip():
         return None, "unknown"
     value = text.strip()
@@ -64,12 +73,12 @@ def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise VerifierError(
-            f"cannot read the posting time {value!r}: use 2025-03-13T09:41:00Z, "
+            f"cannot read the {what} {value!r}: use 2025-03-13T09:41:00Z, "
             "2025-03-13T11:41:00+02:00 or 2025-03-13"
         ) from exc
     if moment.tzinfo is None:
         raise VerifierError(
-            f"the posting time {value!r} has no UTC offset: add Z or +HH:MM so it cannot be misread"
+            f"the {what} {value!r} has no UTC offset: add Z or +HH:MM so it cannot be misread"
         )
     precision = "second" if ":" in value[14:] or moment.second else "minute"
     return moment.astimezone(UTC), precision
@@ -370,7 +379,7 @@ def post_warnings(records: Iterable[AppearanceRecord]) -> list[str]:
 def add_appearance(
     app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
-    caption: str | None = None, now: datetime | None = None,
+    caption: str | None = None, collected_at: str | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """An appearance entered by hand (logged), timed from its post id where the id says.
 
@@ -382,6 +391,7 @@ def add_appearance(
     if not url and not platform:
         raise VerifierError("an appearance needs at least --url or --platform")
     moment, precision = parse_posted_at(posted_at)
+    collected = parse_collected_at(collected_at)
     method = "manual" if moment is not None else None
     text = posted_at
     warnings: list[str] = []
@@ -406,7 +416,7 @@ def add_appearance(
             id_posted_at=id_time.when if id_time else None,
             id_posted_at_precision=id_time.precision if id_time else None,
             post_id=id_time.post_id if id_time else None,
-            caption=caption, warnings=tuple(warnings),
+            caption=caption, warnings=tuple(warnings), collected_at=collected,
         )  # fmt: skip
         appearance = record_appearance(app, session, clip.case_id, clip.id, rec)
         if appearance is None:
@@ -475,6 +485,8 @@ def edit_appearance(
                 moment, precision = parse_posted_at(value)
                 appearance.posted_at, appearance.posted_at_precision = moment, precision
                 appearance.posted_at_text = value
+            elif name == "collected_at":
+                appearance.collected_at = parse_collected_at(value)
             else:
                 setattr(appearance, name, value)
         session.flush()
@@ -677,10 +689,16 @@ def post_facts(entry: dict[str, Any]) -> PostFacts:
     """
     if entry.get("posted_at"):
         how = [entry.get("posted_at_precision") or "unknown"]
-        if entry.get("posted_at_method"):
+        if entry.get("posted_at_method") == "manual":
+            how.append("entered by hand")
+        elif entry.get("posted_at_method"):
             method = str(entry["posted_at_method"])
             how.append(method if method.startswith("from ") else f"from {method}")
-        when = f"{entry['posted_at']} ({', '.join(how)})"
+        # A post known to the day is stored at midnight UTC: show the day, not a time.
+        posted = str(entry["posted_at"])
+        if entry.get("posted_at_precision") in ("date", "day"):
+            posted = posted[:10]
+        when = f"{posted} ({', '.join(how)})"
     elif entry.get("posted_at_text"):
         when = f"unknown (the source said {entry['posted_at_text']!r})"
     else:
