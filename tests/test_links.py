@@ -231,6 +231,23 @@ def test_a_named_incident_keeps_its_name_when_a_clip_joins(four: Four) -> None:
     assert verify(app).ok
 
 
+def test_sql_edit_of_an_incident_name_is_caught(four: Four) -> None:
+    links.add_link(four.app, str(four.a), str(four.b), "same-incident", "x")
+    named = incidents.name_incident(four.app, f"clip:{four.a}", "North", case=four.case)
+    assert verify(four.app).ok
+    with four.app.db.engine.begin() as conn:
+        conn.execute(text("UPDATE incidents SET name = 'South' WHERE id = :i"), {"i": named["id"]})
+    report = verify(four.app)
+    assert any(f"incident #{named['id']}" in p.message for p in report.problems)
+
+
+def test_naming_refuses_a_clip_in_no_incident(four: Four) -> None:
+    with pytest.raises(VerifierError, match=f"clip #{four.c} is in no incident"):
+        incidents.name_incident(four.app, f"clip:{four.c}", "Lonely", case=four.case)
+    with pytest.raises(VerifierError, match="give an incident id or clip:N"):
+        incidents.name_incident(four.app, "bridge", "X", case=four.case)
+
+
 def test_merging_two_named_incidents_is_reported(four: Four) -> None:
     app = four.app
     links.add_link(app, str(four.a), str(four.b), "same-incident", "x")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from verifier.db.models import Chronolocation, Clip, ClipLink, Geolocation, Incident
@@ -155,7 +155,7 @@ def _warnings(
         select(Geolocation).where(
             Geolocation.clip_id.in_(list(clips)),
             Geolocation.status != "rejected",
-            Geolocation.confidence != "rejected",
+            or_(Geolocation.confidence.is_(None), Geolocation.confidence != "rejected"),
         )
     ):
         places[g.clip_id].append(g)
