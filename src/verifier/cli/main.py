@@ -16,6 +16,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     cases,
     clips,
     custody,
+    geo,
     geolocate,
     importing,
     links,
