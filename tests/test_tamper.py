@@ -17,7 +17,7 @@ from verifier.cli.main import cli
 from verifier.config import Settings
 from verifier.db.models import Annotation, CustodyEvent
 from verifier.evidence import custody, state
-from verifier.services import annotations, cases, provenance
+from verifier.services import annotations, cases, geolocation, provenance
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 from verifier.services.verification import verify
@@ -34,6 +34,7 @@ class Library:
     late: int
     annotation: int
     collection: int
+    geolocation: int
 
 
 @pytest.fixture
@@ -58,9 +59,13 @@ def library(settings: Settings, fixture_dir: Path) -> Iterator[Library]:
             app, case, CollectionRecord(kind="channel", platform="youtube", id="UC1", title="T")
         )
         cases.update_case_settings(app, case.id, blur_thumbnails=False)
+        found = geolocation.add_geolocation(
+            app, str(item.clip_id), at=(48.5079, 35.9131), precision_m=30, confidence="probable",
+            method="landmark", reasoning="water tower and church", annotations=[note["id"]],
+        )  # fmt: skip
         yield Library(
             app, case, item.clip_id, twin.clip_id, early["id"], late["id"], note["id"],
-            coll.collection_id,
+            coll.collection_id, found["id"],
         )  # fmt: skip
     finally:
         app.close()
@@ -94,6 +99,7 @@ def test_every_event_about_an_item_carries_its_state_hash(library: Library) -> N
         f"annotation:{library.annotation}",
         f"collection:{library.collection}",
         f"case:{library.case.id}",
+        f"geolocation:{library.geolocation}",
     ):
         assert expected in keys
     assert any(k.startswith("link:") for k in keys)
@@ -137,6 +143,16 @@ EDITS = {
         "collection #{collection}",
     ),
     "link relation": ("UPDATE clip_links SET relation = 'contradicts'", "link #"),
+    # A proposal marked as a person's decision behind the log (a field added by 0005).
+    "link status": ("UPDATE clip_links SET status = 'confirmed'", "link #"),
+    "geolocation moved": (
+        "UPDATE geolocations SET latitude = 48.6 WHERE id = :geolocation",
+        "geolocation #{geolocation}",
+    ),
+    "geolocation confidence": (
+        "UPDATE geolocations SET confidence = 'confirmed' WHERE id = :geolocation",
+        "geolocation #{geolocation}",
+    ),
     "annotation deleted": (
         "DELETE FROM annotations WHERE id = :annotation",
         "annotation #{annotation} recorded by custody event",
@@ -160,6 +176,7 @@ def test_verify_names_every_row_edited_behind_the_log(library: Library, edit: st
         "clip": library.clip,
         "case": library.case.id,
         "collection": library.collection,
+        "geolocation": library.geolocation,
     }
     params: dict[str, object] = {k: v for k, v in ids.items() if f":{k}" in statement}
     if ":sub_sha" in statement:
@@ -202,6 +219,9 @@ def test_changes_made_through_the_program_keep_verify_clean(library: Library) ->
     provenance.delete_appearance(app, library.early)
     annotations.delete_annotation(app, library.annotation)
     cases.update_case_settings(app, library.case.id, mute_audio=False)
+    geolocation.edit_geolocation(app, library.geolocation, precision_m=15, place="Izium")
+    geolocation.reject_geolocation(app, library.geolocation)
+    geolocation.delete_geolocation(app, library.geolocation)
     report = verify(app)
     assert report.ok, report.problems
 

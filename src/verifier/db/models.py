@@ -280,7 +280,14 @@ class Geolocation(Base):
     method: Mapped[str | None] = mapped_column(Text)
     reasoning: Mapped[str] = mapped_column(Text, default="")
     coordinate_text: Mapped[str | None] = mapped_column(Text)
+    # {"frames": [n...], "annotations": [id...], "references": [{file_id, sha256,
+    # name, provider, captured}...], "figures": [file id...]}: what supports it.
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    place: Mapped[str | None] = mapped_column(Text)
+    # manual (a person's finding) | metadata (a GPS tag read from the file)
+    origin: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    # proposed (waits for a person: a metadata GPS tag) | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", server_default="confirmed")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column()
@@ -331,6 +338,38 @@ class ClipLink(Base):
     offset_seconds: Mapped[float | None] = mapped_column(Float)
     rationale: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # proposed (found by matching, waiting for a person) | confirmed | rejected.
+    # A person's decision survives re-matching; links made before 0005 were all
+    # automatic proposals.
+    status: Mapped[str] = mapped_column(String(16), default="proposed", server_default="proposed")
+    # confirmed | probable | possible (None: not stated, as for automatic links)
+    confidence: Mapped[str | None] = mapped_column(String(32))
+    # {"frames": [{clip_id, frame_index}...], "annotations": [id...], "figures": [file id...]}
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class Incident(Base):
+    """A named group of clips that show one event.
+
+    Which clips form an incident is computed from the links (connected
+    components over same-incident, continuation and confirmed re-upload or
+    excerpt links); this row only keeps what a person gave it, a name and a
+    description, with the member clips at the time, so that the name follows
+    the group when clips join it.
+    """
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    clip_ids: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column()

@@ -35,6 +35,8 @@ from verifier.db.models import (
     Clip,
     ClipLink,
     CustodyEvent,
+    Geolocation,
+    Incident,
     SourceCollection,
     StoredFile,
 )
@@ -128,6 +130,23 @@ RECORDED: tuple[ItemType, ...] = (
             "created_at created_by updated_at"
         ),
         "link",
+        # Revision 0005: every link stored before it was an automatic proposal.
+        added=(("status", "proposed"), ("confidence", None), ("evidence", None)),
+    ),
+    ItemType(
+        "geolocation",
+        Geolocation,
+        _fields(
+            "clip_id latitude longitude precision_m confidence method reasoning "
+            "coordinate_text evidence place origin status created_at created_by updated_at"
+        ),
+        "geolocation",
+    ),
+    ItemType(
+        "incident",
+        Incident,
+        _fields("case_id name description clip_ids created_at created_by updated_at"),
+        "incident",
     ),
 )
 
@@ -282,11 +301,11 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
     model: Any = kind.model
     if model is Case:
         return Case.id == case_id
-    if model in (Clip, Appearance, SourceCollection):
+    if model in (Clip, Appearance, SourceCollection, Incident):
         return model.case_id == case_id
     clip_ids = select(Clip.id).where(Clip.case_id == case_id)
-    if model is Annotation:
-        return Annotation.clip_id.in_(clip_ids)
+    if model in (Annotation, Geolocation):
+        return model.clip_id.in_(clip_ids)
     if model is ClipLink:
         return or_(ClipLink.clip_a_id.in_(clip_ids), ClipLink.clip_b_id.in_(clip_ids))
     evidence = select(Clip.file_id).where(Clip.case_id == case_id)

@@ -38,6 +38,7 @@ from verifier.media.flags import metadata_flags
 from verifier.media.info import MediaInfo
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
 from verifier.services.context import App
+from verifier.services.geolocation import propose_metadata_gps
 from verifier.services.matching import StoredViews, match_clip
 
 
@@ -183,6 +184,8 @@ def record_analysis(
         clip.analysed_at = utcnow()
         clip.analysis_version = ANALYSIS_VERSION
         _record_event(app, session, clip, result, thumbnails)
+        # A GPS tag is a proposal a person must confirm or reject, never a finding.
+        propose_metadata_gps(app, session, clip)
     return result, stored_views
 
 

@@ -114,6 +114,7 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
         links = session.execute(
             select(ClipLink.clip_a_id, ClipLink.clip_b_id).where(
                 ClipLink.relation.in_(RELATIONS),
+                ClipLink.status != "rejected",
                 or_(ClipLink.clip_a_id.in_(ids), ClipLink.clip_b_id.in_(ids)),
             )
         ).all()

@@ -3,9 +3,10 @@
 After a clip is analysed, its sampled frame hashes are looked up in an index
 over every stored frame hash (all cases), the clips with enough hits are
 aligned in time against it, and the relations found are stored as automatic
-clip links (replacing the clip's previous automatic links) with a custody
-event. Exact copies (same SHA-256 in several cases) are linked without
-looking at pixels.
+clip links with status "proposed" (replacing the clip's previous proposals)
+with a custody event. A link a person confirmed or rejected is never replaced:
+a rejected re-upload stays rejected however often matching runs. Exact copies
+(same SHA-256 in several cases) are linked without looking at pixels.
 
 The index lives in memory, per process, and is brought up to date from the
 database before each query, so clips added or deleted by another process
@@ -32,6 +33,7 @@ from verifier.hashing.match import Match, match_clips
 from verifier.ids import ClipId
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
+from verifier.services.links import link_type
 
 MAX_CANDIDATES = 50
 """Clips aligned per query, the ones sharing the most frames first."""
@@ -197,20 +199,32 @@ def match_clip(app: App, clip_id: ClipId, fresh: StoredViews | None = None) -> i
             )
         case_id = clip.case_id
     with app.db.write() as session:
+        # Proposals are replaced; a link a person confirmed or rejected stays as
+        # they left it, and suppresses the same proposal from coming back.
         replaced = list(session.scalars(select(ClipLink).where(
-            ClipLink.origin == "auto",
+            ClipLink.origin == "auto", ClipLink.status == "proposed",
             or_(ClipLink.clip_a_id == clip_id, ClipLink.clip_b_id == clip_id),
         )))  # fmt: skip
         for old in replaced:
             session.delete(old)
+        session.flush()
+        decided = {
+            (frozenset((d.clip_a_id, d.clip_b_id)), link_type(d.relation))
+            for d in session.scalars(select(ClipLink).where(
+                or_(ClipLink.clip_a_id == clip_id, ClipLink.clip_b_id == clip_id)
+            ))
+        }  # fmt: skip
         links = [ClipLink(
             clip_a_id=clip_id, clip_b_id=twin, relation="exact-duplicate", origin="auto",
             score=1.0, offset_seconds=0.0, rationale="identical bytes (same SHA-256)",
             details={"segments": [], "transform": {"mirrored": False, "speed": 1.0}},
             created_by=app.analyst,
-        ) for twin in twins]  # fmt: skip
+        ) for twin in twins
+          if (frozenset((clip_id, twin)), "re-upload") not in decided]  # fmt: skip
         for other_id, match in matches:
             doc = match.to_json()
+            if (frozenset((clip_id, other_id)), link_type(match.relation)) in decided:
+                continue
             links.append(ClipLink(
                 clip_a_id=clip_id, clip_b_id=other_id, relation=match.relation, origin="auto",
                 score=match.score, offset_seconds=match.offset,
@@ -278,6 +292,8 @@ def relation_json(link: ClipLink, a: Clip, b: Clip, *, explain: bool = False) ->
         "transform": details.get("transform", {"mirrored": False, "speed": 1.0}),
         "offset": details.get("offset", link.offset_seconds),
         "origin": link.origin,
+        "status": link.status,
+        "link_id": link.id,
     }
     if explain:
         doc["pairs"] = details.get("pairs", [])
@@ -293,7 +309,9 @@ def list_matches(
 ) -> list[dict[str, Any]]:
     """Stored relations, of one clip (as clip_a) or among a case's clips."""
     with app.db.read() as session:
-        query = select(ClipLink).where(ClipLink.relation.in_(RELATIONS))
+        query = select(ClipLink).where(
+            ClipLink.relation.in_(RELATIONS), ClipLink.status != "rejected"
+        )
         if clip_id is not None:
             query = query.where(or_(ClipLink.clip_a_id == clip_id, ClipLink.clip_b_id == clip_id))
         out = []
