@@ -215,6 +215,10 @@ def test_frame_rate_reads_approximate_and_exact(qtbot: Any) -> None:
     assert pane.value("Size") == "12.4 MB (12,400,000 bytes)"
     assert all("_" not in row.label for row in pane.rows)
     assert pane.value("Frame numbers") == FRAME_NUMBERS
+    # Where and when first, then the picture, the file and the analysis.
+    assert pane.sections() == ["Video", "Container", "File", "Analysis"]
+    assert pane.value("State") == "ok"
+    assert pane.value("Imported") == "2024-05-01 10:00:00 UTC by tester"
 
 
 def test_decoding_order_warning_explained_next_to_frame_numbers(qtbot: Any) -> None:
@@ -251,6 +255,7 @@ def test_still_with_gps_shows_image_section_and_map_links(qtbot: Any, library: A
     sections = pane.sections()
     assert "Video" not in sections and "Image" in sections
     assert "Audio" not in sections
+    assert sections.index("Capture and software") < sections.index("File")
     gps = pane.row("GPS position")
     assert gps is not None
     # 50°27'0.36"N 30°31'24.24"E written by the fixture script
@@ -306,7 +311,6 @@ def test_annotation_notes_wrap_and_every_column_is_on_screen(
     laptop.tabs.setCurrentWidget(laptop.annotations)
     qtbot.waitUntil(lambda: laptop.annotations.table.viewport().width() > 100)
     table = laptop.annotations.table
-    table.resizeRowsToContents()
     shown = _visible_headers(table)
     width = table.viewport().width()
     assert [t for t, _l, _r in shown] == list(AnnotationsPane.HEADERS)
@@ -372,5 +376,6 @@ def test_transport_has_icons_and_keys_and_is_disabled_on_stills(
     assert all(b.isEnabled() for b in _transport(laptop).values())
     open_clip(qtbot, laptop, "still.jpg")
     assert not any(b.isEnabled() for b in _transport(laptop).values())
+    assert not laptop.viewer.timeline.isVisible() and not laptop.viewer.legend.isVisible()
     open_clip(qtbot, laptop, "offset.mp4")
     assert all(b.isEnabled() for b in _transport(laptop).values())

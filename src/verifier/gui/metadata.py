@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any, Protocol
 
@@ -56,7 +57,7 @@ LABELS = {
     "overall_bit_rate": "Overall bit rate",
     "major_brand": "Major brand",
     "image_format": "Image format",
-    "creation_time": "Creation time (UTC)",
+    "creation_time": "Creation time",
     "creation_time_raw": "Creation time as written",
     "creation_time_source": "Creation time from",
     "creation_time_is_local": "Creation time is local time",
@@ -176,6 +177,17 @@ def _value_text(key: str, value: Any, metadata: dict[str, Any]) -> str:
     return str(value)
 
 
+def when_text(iso: str) -> str:
+    """``2026-11-30 04:16:20 UTC`` from a stored ISO time (UTC), to the second."""
+    try:
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + " UTC"
+
+
 def _grouped_sha(sha: str) -> str:
     """The hash in groups of 16 so it wraps in a narrow pane (the copy link copies it whole)."""
     return " ".join(sha[i : i + 16] for i in range(0, len(sha), 16))
@@ -194,32 +206,38 @@ def build_rows(clip: dict[str, Any]) -> list[Row]:
             )
         )  # fmt: skip
     file = clip["file"]
-    rows += [
+    file_rows = [
         Row("File", "SHA-256", _grouped_sha(clip["sha256"]), copy=clip["sha256"]),
         Row("File", "Size", size_text(int(clip["size"]))),
         Row("File", "Original name", str(file["original_name"])),
         Row("File", "Original path", str(file["original_path"]), copy=str(file["original_path"])),
-        Row("File", "Imported", f"{file['imported_at']} by {file['imported_by']}"),
+        Row("File", "Imported", f"{when_text(file['imported_at'])} by {file['imported_by']}"),
         Row("File", "Stored as", str(file["stored_path"]), copy=str(file["stored_path"])),
     ]
     analysis = clip["analysis"]
-    title = f"Analysis: {analysis['status']}"
-    for key, label in (("error", "Error"), ("analysed_at", "Analysed at"), ("version", "Version")):
-        if analysis.get(key):
-            rows.append(Row(title, label, str(analysis[key]), copy=str(analysis[key])))
+    title = "Analysis"
+    analysis_rows = [Row(title, "State", str(analysis["status"]))]
+    if analysis.get("error"):
+        error = str(analysis["error"])
+        analysis_rows.append(Row(title, "Error", error, copy=error, colour="#c0392b"))
+    if analysis.get("analysed_at"):
+        analysis_rows.append(Row(title, "Analysed at", when_text(analysis["analysed_at"])))
+    if analysis.get("version"):
+        analysis_rows.append(Row(title, "Analysis version", str(analysis["version"])))
     warnings = [str(w) for w in analysis.get("warnings") or []]
-    for warning in warnings:
-        rows.append(Row(title, "Warning", warning, copy=warning))
+    analysis_rows += [Row(title, "Warning", w, copy=w) for w in warnings]
     metadata = clip.get("metadata") or {}
     still = clip.get("kind") == "image"
     picture = ("Image", IMAGE_KEYS) if still else ("Video", VIDEO_KEYS)
-    for section, keys in (picture, ("Audio", AUDIO_KEYS), ("Container", CONTAINER_KEYS),
-                          ("Capture and software", CAPTURE_KEYS)):  # fmt: skip
+    # Where and when the file says it was made come first: they are what a
+    # verification starts from; the file's own identity and the analysis follow.
+    for section, keys in (("Capture and software", CAPTURE_KEYS), picture,
+                          ("Audio", AUDIO_KEYS), ("Container", CONTAINER_KEYS)):  # fmt: skip
         if still and section == "Audio":
             continue
         for key in keys:
             value = metadata.get(key)
-            if value in (None, "") or (key == "has_audio" and not value and still):
+            if value in (None, ""):
                 continue
             if key == "gps" and isinstance(value, dict):
                 rows.append(_gps_row(section, value))
@@ -227,12 +245,12 @@ def build_rows(clip: dict[str, Any]) -> list[Row]:
             text = _value_text(key, value, metadata)
             long = len(text) > 40
             rows.append(Row(section, LABELS.get(key, key), text, copy=text if long else None))
-        if section == "Video" and not still:
+        if section == "Video":
             out_of_order = any("decoding order" in w for w in warnings)
             note = FRAME_NUMBERS_OUT_OF_ORDER if out_of_order else FRAME_NUMBERS
-            rows.append(
-                Row(section, "Frame numbers", note, colour="#d35400" if out_of_order else None)
-            )
+            colour = "#d35400" if out_of_order else None
+            rows.append(Row(section, "Frame numbers", note, colour=colour))
+    rows += file_rows + analysis_rows
     tags = metadata.get("tags") or {}
     for key, value in sorted(tags.items()):
         rows.append(Row(f"All tags ({len(tags)})", str(key), str(value), copy=str(value)))

@@ -117,10 +117,18 @@ def _fit_columns(table: QTableWidget, stretch: int, caps: dict[int, int]) -> Non
 
 
 class _FittedTable(QTableWidget):
-    """A table whose wrapped rows get their height back when the pane is resized."""
+    """A table whose wrapped rows get their height back whenever a column's width changes.
 
-    def resizeEvent(self, event: Any) -> None:
-        super().resizeEvent(event)
+    Rows filled while the tab is hidden are measured against a column width that
+    the layout then changes; without this the note would stay one elided line.
+    """
+
+    def __init__(self, rows: int, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(rows, columns, parent)
+        self.horizontalHeader().sectionResized.connect(lambda *_a: self.resizeRowsToContents())
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
         self.resizeRowsToContents()
 
 

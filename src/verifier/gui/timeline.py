@@ -28,12 +28,12 @@ PLAYHEAD_COLOUR = QColor(255, 255, 255)
 LEGEND = (
     ("▮", MARK_COLOURS["cut"], "Cut", "A hard cut: a new shot starts (an edit point)"),
     ("▮", MARK_COLOURS["fade"], "Fade", "A fade: a new shot starts gradually (an edit point)"),
-    ("╷", MARK_COLOURS["sample"], "Thumbnail",
+    ("▮", MARK_COLOURS["sample"], "Thumbnail",
      "A shot thumbnail the analysis chose (first frame or regular sample)"),
     ("▼", ANNOTATION_COLOUR, "Annotation", "A frame with an annotation"),
     ("▬", SPAN_COLOUR, "Match",
      "A stretch found in another clip (lower row, one band per other clip)"),
-    ("│", QColor(90, 90, 90), "Playhead", "The frame on screen"),
+    ("┃", QColor(90, 90, 90), "Playhead", "The frame on screen (white on the timeline)"),
 )  # fmt: skip
 #: How the timeline names a mark in its tooltip.
 MARK_WORDS = {"cut": "cut", "fade": "fade", "first": "first-frame thumbnail"}

@@ -148,6 +148,7 @@ class FrameViewer(QWidget):
         layout.addWidget(self.timeline)
         self.legend = TimelineLegend(self)
         layout.addWidget(self.legend)
+        self._compact = compact
         if compact:
             self.timeline.hide()
             self.legend.hide()
@@ -331,6 +332,10 @@ class FrameViewer(QWidget):
         moving = view is not None and not view.is_still and view.frame_count > 1
         for button in self.transport_buttons:
             button.setEnabled(moving)
+        # A still has no time to show: no timeline, no legend for it.
+        show_timeline = not self._compact and not (view is not None and view.is_still)
+        self.timeline.setVisible(show_timeline)
+        self.legend.setVisible(show_timeline)
         self._boxes = []
         if view is None:
             self.canvas.placeholder = "Choose a clip"
