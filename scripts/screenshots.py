@@ -19,7 +19,11 @@ Appearances pane; it records an example post when the clip has none),
 appearance_editor.png (the post editor) and custody_log.png (the custody log
 on that clip, an edit selected), each captured from the X server's root
 window with ImageMagick's ``import`` when it is installed, else with Qt's own
-``grab``. Windows are sized to fit the screen.
+``grab``. Windows are sized to fit the screen. It also writes the main
+window at a field laptop's and a desk screen's size (main-1366x768.png,
+main-1680x1000.png; the X screen must be at least that large) and the
+Metadata tab of a video and of a still with GPS, when the case holds one
+(metadata-video.png, metadata-still.png).
 """
 
 from __future__ import annotations
@@ -53,6 +57,43 @@ def capture(widget: QWidget, path: Path) -> None:
     else:
         widget.grab().save(str(path))
     print(f"wrote {path}")
+
+
+def readability_shots(window: MainWindow, out: Path) -> None:
+    """The window at 1366×768 and 1680×1000, and the Metadata tab of a video and a still."""
+    rows = window.browser.model.rows
+    matched = [r for r in rows if r.matches and r.media_kind == "video"]
+    video = matched[0] if matched else next((r for r in rows if r.media_kind == "video"), None)
+    still = next((r for r in rows if r.media_kind == "image" and _has_gps(window, r.id)), None)
+    screen = QApplication.primaryScreen().availableGeometry()
+    for width, height in ((1366, 768), (1680, 1000)):
+        if screen.width() < width or screen.height() < height:
+            print(f"skipped {width}x{height}: the X screen is {screen.width()}x{screen.height()}")
+            continue
+        window.showNormal()
+        window.resize(width, height - 28)  # less a task bar
+        window.move(0, 0)
+        if video is not None:
+            window.browser.select_clip(video.id)
+            window.runner.wait_idle()
+        window.tabs.setCurrentWidget(window.matches)
+        window.runner.wait_idle()
+        capture(window, out / f"main-{width}x{height}.png")
+    for name, row in (("video", video), ("still", still)):
+        if row is None:
+            print(f"skipped metadata-{name}.png: no such clip in the case")
+            continue
+        window.browser.select_clip(row.id)
+        window.runner.wait_idle()
+        window.tabs.setCurrentWidget(window.metadata)
+        QApplication.processEvents()
+        capture(window, out / f"metadata-{name}.png")
+
+
+def _has_gps(window: MainWindow, clip_id: int) -> bool:
+    from verifier.services.clips import describe_clip
+
+    return bool((describe_clip(window.app, clip_id).get("metadata") or {}).get("gps"))
 
 
 def main() -> int:
@@ -148,6 +189,7 @@ def main() -> int:
         capture(unrelated, out / "compare-any.png")
     capture_landmarks(window, out)
     shoot_appearances_and_log(window, clip.id, out)
+    readability_shots(window, out)
     window.close()
     qt.processEvents()
     return 0

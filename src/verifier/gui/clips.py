@@ -1,4 +1,9 @@
-"""The case and clip browser: a sortable, searchable table of a case's clips."""
+"""The case and clip browser: a sortable, searchable table of a case's clips.
+
+At its default size the table shows what a person decides from (thumbnail,
+name, duration, posts, matches, geolocation, chronolocation, flags, state);
+the other columns are chosen from the header's context menu and remembered.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
+    QSettings,
     QSize,
     QSortFilterProxyModel,
     Qt,
@@ -24,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -39,15 +47,40 @@ COLUMNS = (
     ("", "thumbnail"),
     ("Name", "name"),
     ("Duration", "duration"),
-    ("Size", "size"),
-    ("Analysis", "analysis_status"),
-    ("Evidence", "integrity"),
     ("Posts", "appearances"),
     ("Matches", "matches"),
-    ("Geo", "geolocated"),
-    ("Chrono", "chronolocated"),
+    ("Geo", "geolocations"),
+    ("Chrono", "chronolocations"),
     ("Flags", "flags"),
+    ("State", "analysis_status"),
+    ("Resolution", "resolution"),
+    ("File size", "file_size"),
+    ("Evidence", "integrity"),
+    ("Thumbnails", "keyframes"),
+    ("Edit points", "edit_points"),
+    ("First seen", "first_seen"),
+    ("Added", "added_at"),
 )
+#: Shown until the person chooses otherwise: the columns a decision is made from.
+DECISION_COLUMNS = (
+    "thumbnail", "name", "duration", "appearances", "matches", "geolocations",
+    "chronolocations", "flags", "analysis_status",
+)  # fmt: skip
+#: Columns too useful to hide (the table would lose its meaning without them).
+ALWAYS_SHOWN = frozenset({"name"})
+HEADER_TIPS = {
+    "appearances": "Posts: places this footage was found online (appearances)",
+    "matches": "Matches: other clips that share footage with this one",
+    "geolocations": "Geolocation findings not rejected, with the best confidence",
+    "chronolocations": "Chronolocation windows (when the clip was filmed)",
+    "flags": "Flags raised by the metadata and consistency checks",
+    "analysis_status": "Analysis state; a problem with the stored evidence is shown first",
+    "resolution": "Picture size in pixels (width × height, as displayed)",
+    "file_size": "Size of the evidence file",
+    "keyframes": "Shot thumbnails chosen by the analysis",
+}
+SETTINGS_KEY = "clipTable/visibleColumns"
+FLAGS_WIDTH = 96
 STATUS_COLOURS = {
     "ok": QColor(39, 174, 96),
     "partial": QColor(230, 126, 34),
@@ -61,6 +94,16 @@ INTEGRITY_TIP = (
     "thumbnail matches its SHA-256. Opening a clip re-hashes its evidence; "
     "Case ▸ Verify evidence re-hashes everything."
 )
+
+
+def format_bytes(size: int) -> str:
+    """A file size a person reads at a glance: ``12.4 MB`` (decimal units, like file managers)."""
+    value = float(size)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{int(value)} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
 
 
 def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage | None:
@@ -116,8 +159,12 @@ class ClipTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][0]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return HEADER_TIPS.get(COLUMNS[section][1])
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
@@ -133,18 +180,22 @@ class ClipTableModel(QAbstractTableModel):
             return self._pixmaps.get(row.id)
         if role == Qt.ItemDataRole.SizeHintRole and key == "thumbnail":
             return THUMB_SIZE
-        if role == Qt.ItemDataRole.ForegroundRole and key == "analysis_status":
-            return STATUS_COLOURS.get(row.analysis_status)
-        if role == Qt.ItemDataRole.ForegroundRole and key == "integrity" and row.integrity:
-            return PROBLEM_COLOUR
-        if role == Qt.ItemDataRole.ToolTipRole and key == "integrity":
-            found = "\n".join(row.integrity) or "no problem found"
-            return f"{found}\n\n{INTEGRITY_TIP}"
+        if role == Qt.ItemDataRole.ForegroundRole and key in ("integrity", "analysis_status"):
+            if row.integrity:
+                return PROBLEM_COLOUR
+            return STATUS_COLOURS.get(row.analysis_status) if key == "analysis_status" else None
+        if role == Qt.ItemDataRole.ToolTipRole and key in ("integrity", "analysis_status"):
+            found = "\n".join(row.integrity) or "no problem found with the stored files"
+            return f"Analysis: {row.analysis_status}\n{found}\n\n{INTEGRITY_TIP}"
+        if role == Qt.ItemDataRole.ToolTipRole and key == "flags" and row.flags:
+            return "\n".join(row.flags)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"#{row.id} {row.name}\nSHA-256 {row.sha256}" + (
                 f"\nfirst seen {row.first_seen}" if row.first_seen else ""
             )
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("appearances", "matches"):
+        if role == Qt.ItemDataRole.TextAlignmentRole and key in (
+            "appearances", "matches", "chronolocations", "keyframes", "edit_points"
+        ):  # fmt: skip
             return Qt.AlignmentFlag.AlignCenter
         return None
 
@@ -157,22 +208,45 @@ class ClipTableModel(QAbstractTableModel):
                 return "still" if row.media_kind == "image" else "–"
             minutes, seconds = divmod(row.duration, 60)
             return f"{int(minutes)}:{seconds:04.1f}"
-        if key == "size":
+        if key == "resolution":
             return f"{row.width}×{row.height}" if row.width else "–"
-        if key in ("geolocated", "chronolocated"):
-            return "✓" if getattr(row, key) else "–"
+        if key == "file_size":
+            return format_bytes(row.size)
+        if key == "geolocations":
+            if not row.geolocations:
+                return "–"
+            best = f" · {row.geo_confidence}" if row.geo_confidence else ""
+            return f"{row.geolocations}{best}"
+        if key == "chronolocations":
+            return str(row.chronolocations) if row.chronolocations else "–"
         if key == "flags":
-            return ", ".join(row.flags)
+            return ", ".join(row.flags) if row.flags else "–"
         if key == "integrity":
             return ", ".join(row.integrity) if row.integrity else "–"
+        if key == "analysis_status":
+            # A problem with the stored evidence outranks how the analysis went.
+            return ", ".join(row.integrity) if row.integrity else row.analysis_status
+        if key == "first_seen":
+            return row.first_seen[:16].replace("T", " ") if row.first_seen else "–"
+        if key == "added_at":
+            return row.added_at.strftime("%Y-%m-%d %H:%M")
         return str(getattr(row, key))
 
     @staticmethod
     def _sort_key(row: ClipSummary, key: str) -> Any:
         if key == "thumbnail":
             return row.id
-        if key == "size":
+        if key == "resolution":
             return (row.width or 0) * (row.height or 0)
+        if key == "file_size":
+            return row.size
+        if key == "geolocations":
+            return row.geolocations
+        if key in ("first_seen", "added_at"):
+            value = getattr(row, key)
+            return "" if value is None else str(value)
+        if key == "analysis_status":
+            return f"{len(row.integrity):03d} {row.analysis_status}"
         if key == "duration":
             return row.duration or 0.0
         if key == "flags":
@@ -222,8 +296,10 @@ class ClipBrowser(QWidget):
     caseChosen = Signal(int)
     newCaseRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
+        # Where the chosen columns are remembered (the application's settings by default).
+        self.settings = settings if settings is not None else QSettings("Verifier", "Verifier")
         self.case_box = QComboBox(self)
         self.case_box.setToolTip("The case you are working on")
         self.case_box.activated.connect(self._case_activated)
@@ -237,6 +313,7 @@ class ClipBrowser(QWidget):
         self.proxy.setSourceModel(self.model)
         self.search.textChanged.connect(self.proxy.set_needle)
         self.table = QTableView(self)
+        self.table.setObjectName("clipTable")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
@@ -248,11 +325,28 @@ class ClipBrowser(QWidget):
         self.table.verticalHeader().hide()
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
+        # The name takes the room left; the short columns fit their contents, the
+        # flags get a fixed width (elided; every flag is in the tooltip and the
+        # Metadata tab), so all decision columns stay on screen on a small laptop.
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(28)
+        for column, (_title, key) in enumerate(COLUMNS):
+            if key == "name":
+                mode = QHeaderView.ResizeMode.Stretch
+            elif key in ("thumbnail", "flags"):
+                mode = QHeaderView.ResizeMode.Fixed
+            else:
+                mode = QHeaderView.ResizeMode.Interactive
+            header.setSectionResizeMode(column, mode)
         self.table.setColumnWidth(0, THUMB_SIZE.width() + 8)
-        self.table.setColumnWidth(1, 190)
+        self.table.setColumnWidth(self.column_of("flags"), FLAGS_WIDTH)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        header.setToolTip("Right-click to choose the columns")
+        self._apply_visible(self._saved_visible())
+        self._fit_columns()
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         top = QHBoxLayout()
@@ -274,10 +368,85 @@ class ClipBrowser(QWidget):
                 self.case_box.setCurrentIndex(self.case_box.count() - 1)
         self.case_box.blockSignals(False)
 
+    # ------------------------------------------------------------ columns
+
+    @staticmethod
+    def column_of(key: str) -> int:
+        return [k for _title, k in COLUMNS].index(key)
+
+    def visible_columns(self) -> list[str]:
+        """Keys of the columns shown, in table order."""
+        return [
+            key for column, (_t, key) in enumerate(COLUMNS) if not self.table.isColumnHidden(column)
+        ]
+
+    def set_column_visible(self, key: str, visible: bool) -> None:
+        """Show or hide one column and remember the choice."""
+        if key in ALWAYS_SHOWN:
+            return
+        self.table.setColumnHidden(self.column_of(key), not visible)
+        self.settings.setValue(SETTINGS_KEY, ",".join(self.visible_columns()))
+
+    def _saved_visible(self) -> set[str]:
+        saved = self.settings.value(SETTINGS_KEY, "")
+        keys = {k for k in str(saved or "").split(",") if k}
+        known = {key for _t, key in COLUMNS}
+        return (keys & known) | ALWAYS_SHOWN if keys & known else set(DECISION_COLUMNS)
+
+    def _apply_visible(self, keys: set[str]) -> None:
+        for column, (_title, key) in enumerate(COLUMNS):
+            self.table.setColumnHidden(column, key not in keys)
+
+    def column_menu(self) -> QMenu:
+        """The column chooser: one checkable entry per column (the name always stays)."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        shown = set(self.visible_columns())
+        for title, key in COLUMNS:
+            action = menu.addAction(title or "Thumbnail")
+            action.setCheckable(True)
+            action.setChecked(key in shown)
+            action.setEnabled(key not in ALWAYS_SHOWN)
+            action.setToolTip(HEADER_TIPS.get(key, ""))
+            action.setData(key)
+            action.toggled.connect(lambda on, k=key: self.set_column_visible(k, on))
+        menu.addSeparator()
+        reset = menu.addAction("Decision columns only")
+        reset.triggered.connect(self._reset_columns)
+        return menu
+
+    def _reset_columns(self) -> None:
+        self._apply_visible(set(DECISION_COLUMNS))
+        self.settings.setValue(SETTINGS_KEY, ",".join(self.visible_columns()))
+
+    def _column_menu(self, pos: QPoint) -> None:
+        menu = self.column_menu()
+        menu.exec(self.table.horizontalHeader().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def _fit_columns(self) -> None:
+        """Size the short columns to their text with a small margin.
+
+        Qt's own fit-to-contents reserves room for the sort arrow in every
+        column, which on a 1366-pixel screen pushes the last decision columns
+        off the right edge; the arrow only shows on the sorted column.
+        """
+        header = self.table.horizontalHeader()
+        cell = self.table.fontMetrics()
+        head = header.fontMetrics()
+        for column, (title, key) in enumerate(COLUMNS):
+            if key in ("thumbnail", "flags", "name"):
+                continue
+            texts = [self.model._display(row, key) or "" for row in self.model.rows]
+            width = max(
+                [head.horizontalAdvance(title) + 14]
+                + [cell.horizontalAdvance(text) + 12 for text in texts]
+            )
+            self.table.setColumnWidth(column, width)
+
     def set_clips(self, data: ClipTableData, keep: int | None = None) -> None:
         self.model.set_data(data)
-        for column in range(2, len(COLUMNS) - 1):
-            self.table.resizeColumnToContents(column)
+        self._fit_columns()
         if keep is not None:
             self.select_clip(keep, emit=False)
 

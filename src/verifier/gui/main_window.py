@@ -66,6 +66,9 @@ from verifier.services.keyframes import export_keyframes
 from verifier.services.verification import check_clip, verify
 from verifier.services.viewing import format_seconds, parse_position
 
+#: Width of the clip table and side tabs column: the nine decision columns fit in it.
+SIDE_WIDTH = 660
+
 
 class MainWindow(QMainWindow):
     def __init__(self, app: App, case_name: str | None = None) -> None:
@@ -108,19 +111,27 @@ class MainWindow(QMainWindow):
         self.annotations.deleteRequested.connect(self._delete_annotation)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.metadata, "Metadata")
-        self.tabs.addTab(self.keyframes, "Keyframes")
+        self.tabs.addTab(self.keyframes, KeyframeStrip.TITLE)
+        self.tabs.setTabToolTip(1, KeyframeStrip.TIP)
         self.tabs.addTab(self.provenance, "Appearances")
         self.tabs.addTab(self.matches, "Matches")
         self.tabs.addTab(self.annotations, "Annotations")
 
+        # The clip table over the side tabs, the viewer beside them: on a 1366-pixel
+        # laptop both get the width to show all their columns and tabs, and the
+        # picture keeps the rest.
+        self.side = QSplitter(Qt.Orientation.Vertical, self)
+        self.side.addWidget(self.browser)
+        self.side.addWidget(self.tabs)
+        self.side.setStretchFactor(0, 1)
+        self.side.setStretchFactor(1, 1)
+        self.side.setSizes([400, 500])
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.browser)
+        splitter.addWidget(self.side)
         splitter.addWidget(self.viewer)
-        splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 0)
         splitter.setStretchFactor(1, 1)
-        splitter.setStretchFactor(2, 0)
-        splitter.setSizes([520, 700, 420])
+        splitter.setSizes([SIDE_WIDTH, 1640 - SIDE_WIDTH])
         self.setCentralWidget(splitter)
         self.status = QLabel(self)
         self.statusBar().addPermanentWidget(self.status)
@@ -746,7 +757,7 @@ class MainWindow(QMainWindow):
         text = (
             "Right / Left: one frame forward / back\n"
             "Shift+Right / Shift+Left: one second\n"
-            "Page Down / Page Up: next / previous keyframe or cut\n"
+            "Page Down / Page Up: next / previous shot thumbnail or cut\n"
             "Home / End: first / last frame\n"
             "Space: play / pause;  M: sound on / off (clips open muted)\n"
             "Ctrl+G: go to a time or frame number\n"

@@ -1,4 +1,4 @@
-"""Side panes: metadata and flags, keyframes, matches, annotations.
+"""Side panes: metadata and flags, shot thumbnails, matches, annotations.
 
 The appearances pane lives in :mod:`verifier.gui.appearances` with its editor.
 
@@ -9,12 +9,11 @@ a match, edit an annotation); the main window runs the work.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,14 +25,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from verifier.gui.clips import load_thumbnail
 from verifier.gui.dialogs import describe_shape, shape_of
+from verifier.gui.metadata import MetadataPane as MetadataPane  # the Metadata tab
 from verifier.services.annotations import list_annotations
 from verifier.services.clips import describe_clip
 from verifier.services.context import App
@@ -101,95 +99,66 @@ def _fill(table: QTableWidget, rows: list[list[Any]], data: list[Any] | None = N
     table.horizontalHeader().setStretchLastSection(True)
 
 
-class MetadataPane(QTreeWidget):
-    """Technical metadata, grouped, with the flags first."""
+def _fit_columns(table: QTableWidget, stretch: int, caps: dict[int, int]) -> None:
+    """Keep every column on screen: short ones fit their text, long ones are capped
+    (elided, full text in the tooltip) and ``stretch`` takes the rest, wrapping its
+    text over several lines so a note stays readable in a narrow pane."""
+    table.setWordWrap(True)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setMinimumSectionSize(24)
+    for column in range(table.columnCount()):
+        if column == stretch:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+            continue
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        table.resizeColumnToContents(column)
+        if column in caps and table.columnWidth(column) > caps[column]:
+            table.setColumnWidth(column, caps[column])
+    table.resizeRowsToContents()
 
-    SECTIONS = (
-        ("Video", ("video_codec", "video_profile", "pix_fmt", "coded_width", "coded_height",
-                   "display_width", "display_height", "rotation", "mirrored",
-                   "sample_aspect_ratio", "display_aspect_ratio", "frame_rate",
-                   "variable_frame_rate", "frame_count", "frame_count_header", "duration",
-                   "video_bit_rate", "time_base", "start_time", "video_encoder")),
-        ("Audio", ("has_audio", "audio_codec", "audio_channels", "audio_sample_rate",
-                   "audio_bit_rate")),
-        ("Container", ("container_format", "container_long_name", "size_bytes",
-                       "overall_bit_rate", "major_brand", "image_format")),
-        ("Capture and software", ("creation_time", "creation_time_raw", "creation_time_source",
-                                  "creation_time_is_local", "encoder", "handler_name",
-                                  "device_make", "device_model", "gps", "gps_raw")),
-    )  # fmt: skip
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setHeaderLabels(["Field", "Value"])
-        self.setColumnWidth(0, 190)
-        self.setAlternatingRowColors(True)
-        self.setUniformRowHeights(True)
+class _FittedTable(QTableWidget):
+    """A table whose wrapped rows get their height back whenever a column's width changes.
 
-    def show_details(self, details: ClipDetails | None) -> None:
-        self.clear()
-        if details is None:
-            return
-        clip = details.clip
-        bold = QFont()
-        bold.setBold(True)
+    Rows filled while the tab is hidden are measured against a column width that
+    the layout then changes; without this the note would stay one elided line.
+    """
 
-        def section(title: str) -> QTreeWidgetItem:
-            item = QTreeWidgetItem(self, [title])
-            item.setFont(0, bold)
-            item.setFirstColumnSpanned(True)
-            item.setExpanded(True)
-            return item
+    def __init__(self, rows: int, columns: int, parent: QWidget | None = None) -> None:
+        super().__init__(rows, columns, parent)
+        self.horizontalHeader().sectionResized.connect(lambda *_a: self.resizeRowsToContents())
 
-        flags = section(f"Flags ({len(clip['flags'])})")
-        for flag in clip["flags"]:
-            row = QTreeWidgetItem(flags, [flag["code"], flag["message"]])
-            row.setToolTip(1, flag["message"])
-            colour = SEVERITY_COLOURS.get(flag.get("severity", ""))
-            if colour is not None:
-                row.setForeground(0, QBrush(colour))
-        file = section("File")
-        for key, value in (
-            ("SHA-256", clip["sha256"]), ("size", f"{clip['size']:,} bytes"),
-            ("original name", clip["file"]["original_name"]),
-            ("original path", clip["file"]["original_path"]),
-            ("imported", f"{clip['file']['imported_at']} by {clip['file']['imported_by']}"),
-            ("stored as", clip["file"]["stored_path"]),
-        ):  # fmt: skip
-            row = QTreeWidgetItem(file, [key, str(value)])
-            row.setToolTip(1, str(value))
-        analysis = clip["analysis"]
-        node = section(f"Analysis: {analysis['status']}")
-        for key in ("error", "analysed_at", "version"):
-            if analysis.get(key):
-                QTreeWidgetItem(node, [key, str(analysis[key])])
-        for warning in analysis.get("warnings") or []:
-            row = QTreeWidgetItem(node, ["warning", str(warning)])
-            row.setToolTip(1, str(warning))
-        metadata = clip.get("metadata") or {}
-        for title, keys in self.SECTIONS:
-            present = [(k, metadata.get(k)) for k in keys if metadata.get(k) not in (None, "")]
-            if not present:
-                continue
-            node = section(title)
-            for key, value in present:
-                if isinstance(value, dict | list):
-                    text = json.dumps(value)
-                elif isinstance(value, float):
-                    text = f"{value:.6g}"
-                else:
-                    text = str(value)
-                QTreeWidgetItem(node, [key, text]).setToolTip(1, text)
-        tags = metadata.get("tags") or {}
-        if tags:
-            node = section(f"All tags ({len(tags)})")
-            node.setExpanded(False)
-            for key, value in sorted(tags.items()):
-                QTreeWidgetItem(node, [str(key), str(value)]).setToolTip(1, str(value))
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.resizeRowsToContents()
+
+
+def _fitted_table(parent: QWidget, headers: list[str]) -> QTableWidget:
+    table = _FittedTable(0, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    return table
 
 
 class KeyframeStrip(QListWidget):
-    """Keyframe thumbnails in time order; activating one jumps there."""
+    """Shot thumbnails in time order; activating one jumps there.
+
+    These are the representative frames the analysis chose (the first frame,
+    each cut or fade, regular samples), called *thumbnails* in the window so
+    that *key frame* keeps its codec meaning (an I-frame).
+    """
+
+    TITLE = "Thumbnails"
+    TIP = (
+        "Shot thumbnails: frames the analysis chose to represent the clip (the first frame, "
+        "each cut or fade in red, and regular samples). Not the codec's key frames."
+    )
 
     frameChosen = Signal(int)
 
@@ -201,6 +170,7 @@ class KeyframeStrip(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setSpacing(4)
         self.setUniformItemSizes(True)
+        self.setToolTip(self.TIP)
         self.itemClicked.connect(self._chosen)
         self.itemActivated.connect(self._chosen)
 
@@ -228,11 +198,26 @@ class MatchesPane(QWidget):
     """Clips that share footage with this one; open a side-by-side comparison."""
 
     compareRequested = Signal(object)
-    HEADERS = ("Other clip", "Relation", "Score", "Offset (s)", "Speed", "Mirrored", "Segments")
+    HEADERS = ("Other clip", "Relation", "Score", "Offset (s)", "Speed", "Mirror", "Segments")
+    TIPS = (
+        "The clip that shares footage with this one",
+        "How the two clips relate (duplicate, re-upload, excerpt…)",
+        "Share of compared frames that matched (1 = all)",
+        "Seconds to add to a time in this clip to get the same moment in the other",
+        "Playback speed of the other clip relative to this one",
+        "Yes when the other clip is mirrored left to right",
+        "The stretches of this clip found in the other",
+    )
+    NAME_WIDTH = 130
+    RELATION_WIDTH = 90
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = _table(self, list(self.HEADERS))
+        self.table = _fitted_table(self, list(self.HEADERS))
+        for column, tip in enumerate(self.TIPS):
+            header_item = self.table.horizontalHeaderItem(column)
+            if header_item is not None:
+                header_item.setToolTip(tip)
         self.table.itemDoubleClicked.connect(lambda _i: self._compare())
         self.compare_button = QPushButton("Compare side by side", self)
         self.compare_button.clicked.connect(self._compare)
@@ -266,10 +251,13 @@ class MatchesPane(QWidget):
                 f"#{r['clip_b']['id']} {r['clip_b']['name']}", r["relation"],
                 f"{r['score']:.3f}" if r["score"] is not None else "",
                 f"{r['offset']:+.3f}" if r["offset"] is not None else "",
-                f"{transform.get('speed', 1.0):g}", "yes" if transform.get("mirrored") else "",
+                f"{transform.get('speed', 1.0):g}", "yes" if transform.get("mirrored") else "no",
                 segments,
             ])  # fmt: skip
         _fill(self.table, rows, list(range(len(rows))))
+        _fit_columns(
+            self.table, len(self.HEADERS) - 1, {0: self.NAME_WIDTH, 1: self.RELATION_WIDTH}
+        )
         self.compare_button.setEnabled(False)
 
     def _compare(self) -> None:
@@ -285,10 +273,13 @@ class AnnotationsPane(QWidget):
     editRequested = Signal(object)
     deleteRequested = Signal(object)
     HEADERS = ("#", "Frame", "Time", "Label", "Shape (px)", "Note", "By")
+    NOTE = 5
+    LABEL_WIDTH = 100
+    BY_WIDTH = 70
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = _table(self, list(self.HEADERS))
+        self.table = _fitted_table(self, list(self.HEADERS))
         self.table.itemSelectionChanged.connect(self._selection)
         self.table.itemDoubleClicked.connect(lambda _i: self._emit(self.editRequested))
         self.edit_button = QPushButton("Edit…", self)
@@ -319,13 +310,13 @@ class AnnotationsPane(QWidget):
         self._annotations = list(annotations)
         rows = [
             [a["id"], a["frame_index"],
-             format_seconds(a["seconds"]) if a.get("seconds") is not None else "",
-             a["label"], describe_shape(shape_of(a), short=True),
-             a["note"], a["created_by"]]
+             format_seconds(a["seconds"])[3:] if a.get("seconds") is not None else "",
+             a["label"], describe_shape(shape_of(a), short=True), a["note"], a["created_by"]]
             for a in self._annotations
         ]  # fmt: skip
         self.table.blockSignals(True)
         _fill(self.table, rows)
+        _fit_columns(self.table, self.NOTE, {3: self.LABEL_WIDTH, 6: self.BY_WIDTH})
         self.table.blockSignals(False)
         self._selection()
 

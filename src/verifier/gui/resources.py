@@ -34,6 +34,12 @@ class Icon(StrEnum):
     PAUSE = "pause"
     FIRST_FRAME = "first-frame"
     LAST_FRAME = "last-frame"
+    STEP_BACK = "step-back"
+    STEP_FORWARD = "step-forward"
+    SECOND_BACK = "second-back"
+    SECOND_FORWARD = "second-forward"
+    PREVIOUS_MARK = "previous-mark"
+    NEXT_MARK = "next-mark"
     SOUND_ON = "sound-on"
     SOUND_MUTED = "sound-muted"
 

@@ -1,16 +1,17 @@
-"""The timeline under the viewer: keyframes, cuts, annotations, matched segments.
+"""The timeline under the viewer: shot thumbnails, cuts, annotations, matched segments.
 
-Three rows over the clip's duration: marks (keyframes as short grey ticks,
+Two rows over the clip's duration: marks (shot thumbnails as short grey ticks,
 cuts and fades as tall red and orange lines, annotated frames as yellow
-triangles), matched segments (one band per other clip, blue), and the
-playhead. Clicking or dragging asks to jump to the frame under the mouse.
+triangles) and matched segments (one band per other clip, blue), crossed by
+the white playhead. A legend under it names each mark. Clicking or dragging
+asks to jump to the frame under the mouse.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen, QPolygonF
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolTip, QWidget
 
 from verifier.services.viewing import ClipView, format_seconds
 
@@ -22,6 +23,20 @@ MARK_COLOURS = {
 }
 SPAN_COLOUR = QColor(70, 130, 220)
 ANNOTATION_COLOUR = QColor(255, 210, 0)
+PLAYHEAD_COLOUR = QColor(255, 255, 255)
+#: What each mark means, in the order the legend lists them: (symbol, colour, words, tip).
+LEGEND = (
+    ("▮", MARK_COLOURS["cut"], "Cut", "A hard cut: a new shot starts (an edit point)"),
+    ("▮", MARK_COLOURS["fade"], "Fade", "A fade: a new shot starts gradually (an edit point)"),
+    ("▮", MARK_COLOURS["sample"], "Thumbnail",
+     "A shot thumbnail the analysis chose (first frame or regular sample)"),
+    ("▼", ANNOTATION_COLOUR, "Annotation", "A frame with an annotation"),
+    ("▬", SPAN_COLOUR, "Match",
+     "A stretch found in another clip (lower row, one band per other clip)"),
+    ("┃", QColor(90, 90, 90), "Playhead", "The frame on screen (white on the timeline)"),
+)  # fmt: skip
+#: How the timeline names a mark in its tooltip.
+MARK_WORDS = {"cut": "cut", "fade": "fade", "first": "first-frame thumbnail"}
 
 
 class Timeline(QWidget):
@@ -33,7 +48,7 @@ class Timeline(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMinimumHeight(58)
+        self.setMinimumHeight(72)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
         self._view: ClipView | None = None
@@ -96,7 +111,11 @@ class Timeline(QWidget):
                 if span.start <= seconds <= span.end
             ]
         near = [m for m in self._view.keyframes if abs(self.x_of(m.seconds) - x) < 3]
-        tip += [f"{m.kind} at frame {m.frame_index}" for m in near if m.kind != "sample"]
+        tip += [
+            f"{MARK_WORDS.get(m.kind, m.kind)} at frame {m.frame_index}"
+            for m in near
+            if m.kind != "sample"
+        ]
         QToolTip.showText(event.globalPosition().toPoint(), "\n".join(tip), self)
 
     # ------------------------------------------------------------ painting
@@ -105,7 +124,7 @@ class Timeline(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.palette().window())
         height = self.height()
-        bar = QRectF(self.MARGIN, 6, self.width() - 2 * self.MARGIN, height * 0.45)
+        bar = QRectF(self.MARGIN, 6, self.width() - 2 * self.MARGIN, height * 0.5)
         painter.fillRect(bar, QColor(45, 45, 45))
         view = self._view
         if view is None:
@@ -126,7 +145,7 @@ class Timeline(QWidget):
                 QPolygonF([QPointF(x - 4, bar.top()), QPointF(x + 4, bar.top()),
                            QPointF(x, bar.top() + 7)])
             )  # fmt: skip
-        lane = QRectF(bar.left(), bar.bottom() + 4, bar.width(), height * 0.25)
+        lane = QRectF(bar.left(), bar.bottom() + 4, bar.width(), height - bar.bottom() - 10)
         painter.fillRect(lane, QColor(35, 35, 35))
         # One thin row per other clip, so overlapping matches stay distinct.
         others = sorted({span.other_id for span in view.spans})
@@ -139,6 +158,28 @@ class Timeline(QWidget):
                 SPAN_COLOUR,
             )
         x = self.x_of(view.seconds_of(self._index))
-        painter.setPen(QPen(QColor(255, 255, 255), 2))
+        painter.setPen(QPen(PLAYHEAD_COLOUR, 2))
         painter.drawLine(QPointF(x, 2), QPointF(x, lane.bottom() + 2))
         painter.end()
+
+
+class TimelineLegend(QWidget):
+    """One line under the timeline naming what each mark and colour means."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("timelineLegend")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(Timeline.MARGIN, 0, Timeline.MARGIN, 0)
+        layout.setSpacing(12)
+        self.labels: list[QLabel] = []
+        for symbol, colour, words, tip in LEGEND:
+            label = QLabel(f"<span style='color:{colour.name()}'>{symbol}</span> {words}", self)
+            label.setToolTip(tip)
+            layout.addWidget(label)
+            self.labels.append(label)
+        layout.addStretch(1)
+
+    def entries(self) -> list[str]:
+        """The words shown, left to right."""
+        return [words for _symbol, _colour, words, _tip in LEGEND]

@@ -35,7 +35,7 @@ from verifier.gui.imaging import qimage_from_rgb
 from verifier.gui.resources import Icon
 from verifier.gui.sound import SoundPlayer
 from verifier.gui.tasks import TaskContext, TaskRunner
-from verifier.gui.timeline import Timeline
+from verifier.gui.timeline import Timeline, TimelineLegend
 from verifier.media.enhance import Enhancement, apply_enhancement, wellbeing_filter
 from verifier.services.annotations import Shape
 from verifier.services.context import App
@@ -162,8 +162,12 @@ class FrameViewer(QWidget):
         self.controls = self._make_controls()
         layout.addLayout(self.controls)
         layout.addWidget(self.timeline)
+        self.legend = TimelineLegend(self)
+        layout.addWidget(self.legend)
+        self._compact = compact
         if compact:
             self.timeline.hide()
+            self.legend.hide()
         self._make_shortcuts()
         self._resize_timer = QTimer(self)
         self._resize_timer.setSingleShot(True)
@@ -189,19 +193,32 @@ class FrameViewer(QWidget):
         self.play_button = self._button(Icon.PLAY, "", "Play / pause (Space)", self.toggle_play)
         buttons = [
             self._button(Icon.FIRST_FRAME, "", "First frame (Home)", self.first),
-            self._button(None, "◆◀", "Previous keyframe or cut (Page Up)", self.previous_mark),
             self._button(
-                None, "−1s", "One second back (Shift+Left)", lambda: self.step_seconds(-1)
+                Icon.PREVIOUS_MARK, "", "Previous shot thumbnail or cut (Page Up)",
+                self.previous_mark,
             ),
-            self._button(None, "◀|", "One frame back (Left)", lambda: self.step(-1)),
+            self._button(
+                Icon.SECOND_BACK, "", "One second back (Shift+Left)",
+                lambda: self.step_seconds(-1),
+            ),
+            self._button(Icon.STEP_BACK, "", "One frame back (Left)", lambda: self.step(-1)),
             self.play_button,
-            self._button(None, "|▶", "One frame forward (Right)", lambda: self.step(1)),
             self._button(
-                None, "+1s", "One second forward (Shift+Right)", lambda: self.step_seconds(1)
+                Icon.STEP_FORWARD, "", "One frame forward (Right)", lambda: self.step(1)
             ),
-            self._button(None, "▶◆", "Next keyframe or cut (Page Down)", self.next_mark),
+            self._button(
+                Icon.SECOND_FORWARD, "", "One second forward (Shift+Right)",
+                lambda: self.step_seconds(1),
+            ),
+            self._button(
+                Icon.NEXT_MARK, "", "Next shot thumbnail or cut (Page Down)", self.next_mark
+            ),
             self._button(Icon.LAST_FRAME, "", "Last frame (End)", self.last),
-        ]
+        ]  # fmt: skip
+        #: Buttons that move in time: they do nothing on a still, so they are disabled there.
+        self.transport_buttons = buttons
+        for button in buttons:
+            button.setEnabled(False)  # until a clip with more than one frame opens
         for button in buttons:
             row.addWidget(button)
         self.sound_button = self._button(None, "", "", lambda: self.set_sound(not self.sound_on))
@@ -377,6 +394,13 @@ class FrameViewer(QWidget):
         self.shown = None
         self._requested = None
         self.timeline.set_view(view)
+        moving = view is not None and not view.is_still and view.frame_count > 1
+        for button in self.transport_buttons:
+            button.setEnabled(moving)
+        # A still has no time to show: no timeline, no legend for it.
+        show_timeline = not self._compact and not (view is not None and view.is_still)
+        self.timeline.setVisible(show_timeline)
+        self.legend.setVisible(show_timeline)
         self._boxes = []
         # A shape half drawn on the previous clip belongs to no frame of this one.
         self.canvas.cancel_drawing()
@@ -677,7 +701,7 @@ class FrameViewer(QWidget):
             self.info.setText(f"Still image  {view.width}×{view.height}")
             return
         pts = f"pts {shown.pts} ({view.time_base})" if shown.pts is not None else "pts –"
-        key = "  keyframe" if shown.key else ""
+        key = "  key frame (I-frame)" if shown.key else ""
         self.info.setText(
             f"Frame {shown.index} / {view.last_index}   {pts}   "
             f"{format_seconds(shown.seconds)}   TC {view.timecode(shown.index)}{key}"

@@ -30,6 +30,9 @@ from verifier.services.verification import clip_integrity
 
 #: Keyframe reasons that are edit points (a new shot starts there).
 EDIT_POINTS = frozenset({"cut", "fade"})
+#: Geolocation confidences from strongest to weakest; "rejected" findings are not counted.
+GEO_CONFIDENCES = ("confirmed", "probable", "possible")
+REJECTED = "rejected"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class ClipSummary:
     #: a quick check (existence and size of the evidence, the listed thumbnail
     #: re-hashed); ``verify`` re-hashes everything.
     integrity: tuple[str, ...] = ()
+    #: Geolocation findings not rejected, and the strongest confidence among them.
+    geolocations: int = 0
+    geo_confidence: str | None = None
+    #: Chronolocation windows recorded.
+    chronolocations: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The keys of ``verifier clips --json`` (and the head of ``verifier show``)."""
@@ -100,8 +108,20 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
         )
 
     appearances = counts(Appearance.clip_id, Appearance)
-    geos = counts(Geolocation.clip_id, Geolocation)
     chronos = counts(Chronolocation.clip_id, Chronolocation)
+    # One grouped query: findings per clip and confidence, rejected ones left out.
+    geos: dict[int, int] = {}
+    best_geo: dict[int, str | None] = {}
+    for clip_id, confidence, count in session.execute(
+        select(Geolocation.clip_id, Geolocation.confidence, func.count(Geolocation.id))
+        .where(
+            Geolocation.clip_id.in_(ids),
+            or_(Geolocation.confidence.is_(None), Geolocation.confidence != REJECTED),
+        )
+        .group_by(Geolocation.clip_id, Geolocation.confidence)
+    ).all():
+        geos[clip_id] = geos.get(clip_id, 0) + count
+        best_geo[clip_id] = _stronger(best_geo.get(clip_id), confidence)
     first_seen = dict(
         session.execute(
             select(Appearance.clip_id, func.min(Appearance.posted_at))
@@ -168,9 +188,24 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
                 thumbnail=paths.get(thumbs[clip.id] or -1),
                 first_seen=seen.isoformat() if seen else None,
                 integrity=integrity.flags,
+                geolocations=geos.get(clip.id, 0),
+                geo_confidence=best_geo.get(clip.id),
+                chronolocations=chronos.get(clip.id, 0),
             )
         )
     return summaries
+
+
+def _stronger(a: str | None, b: str | None) -> str | None:
+    """The stronger of two confidences; a word outside the known scale ranks last."""
+
+    def rank(value: str | None) -> int:
+        if value is None:
+            return len(GEO_CONFIDENCES) + 1
+        lower = value.lower()
+        return GEO_CONFIDENCES.index(lower) if lower in GEO_CONFIDENCES else len(GEO_CONFIDENCES)
+
+    return a if rank(a) <= rank(b) else b
 
 
 def list_clips(app: App, case_id: CaseId) -> list[ClipSummary]:
