@@ -115,7 +115,8 @@ def test_geo_and_chrono_counts_with_best_confidence(laptop: MainWindow) -> None:
     # The rejected finding is not counted; the best of possible and probable is shown.
     assert _cell(laptop, "cut.mp4", "geolocations") == "2 · probable"
     assert _cell(laptop, "cut.mp4", "chronolocations") == "1"
-    assert _cell(laptop, "still.jpg", "geolocations") == "–"
+    # still.jpg carries a GPS tag: proposed for a person to decide, never counted as found.
+    assert _cell(laptop, "still.jpg", "geolocations") == "1 proposed"
     assert _cell(laptop, "still.jpg", "chronolocations") == "–"
 
 

@@ -71,7 +71,8 @@ ALWAYS_SHOWN = frozenset({"name"})
 HEADER_TIPS = {
     "appearances": "Posts: places this footage was found online (appearances)",
     "matches": "Matches: other clips that share footage with this one",
-    "geolocations": "Geolocation findings not rejected, with the best confidence",
+    "geolocations": "Geolocation findings not rejected, with the best confidence; "
+    "proposals (a GPS tag in the file) await a person's decision",
     "chronolocations": "Chronolocation windows (when the clip was filmed)",
     "flags": "Flags raised by the metadata and consistency checks",
     "analysis_status": "Analysis state; a problem with the stored evidence is shown first",
@@ -213,10 +214,11 @@ class ClipTableModel(QAbstractTableModel):
         if key == "file_size":
             return format_bytes(row.size)
         if key == "geolocations":
+            proposed = f"{row.geo_proposed} proposed" if row.geo_proposed else ""
             if not row.geolocations:
-                return "–"
+                return proposed or "–"
             best = f" · {row.geo_confidence}" if row.geo_confidence else ""
-            return f"{row.geolocations}{best}"
+            return f"{row.geolocations}{best}" + (f" + {proposed}" if proposed else "")
         if key == "chronolocations":
             return str(row.chronolocations) if row.chronolocations else "–"
         if key == "flags":

@@ -69,6 +69,8 @@ class ClipSummary:
     #: Geolocation findings not rejected, and the strongest confidence among them.
     geolocations: int = 0
     geo_confidence: str | None = None
+    #: Proposed findings (a GPS tag in the file) that nobody confirmed or rejected yet.
+    geo_proposed: int = 0
     #: Chronolocation windows recorded.
     chronolocations: int = 0
 
@@ -109,17 +111,27 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
 
     appearances = counts(Appearance.clip_id, Appearance)
     chronos = counts(Chronolocation.clip_id, Chronolocation)
-    # One grouped query: findings per clip and confidence, rejected ones left out.
+    # One grouped query: findings per clip, confidence and status, rejected ones
+    # left out. A proposal (a GPS tag from the file) awaits a person's decision,
+    # so it is counted apart and never lends its confidence to the clip.
     geos: dict[int, int] = {}
     best_geo: dict[int, str | None] = {}
-    for clip_id, confidence, count in session.execute(
-        select(Geolocation.clip_id, Geolocation.confidence, func.count(Geolocation.id))
+    geo_proposed: dict[int, int] = {}
+    for clip_id, confidence, status, count in session.execute(
+        select(
+            Geolocation.clip_id, Geolocation.confidence, Geolocation.status,
+            func.count(Geolocation.id),
+        )
         .where(
             Geolocation.clip_id.in_(ids),
             or_(Geolocation.confidence.is_(None), Geolocation.confidence != REJECTED),
+            Geolocation.status != REJECTED,
         )
-        .group_by(Geolocation.clip_id, Geolocation.confidence)
-    ).all():
+        .group_by(Geolocation.clip_id, Geolocation.confidence, Geolocation.status)
+    ).all():  # fmt: skip
+        if status == "proposed":
+            geo_proposed[clip_id] = geo_proposed.get(clip_id, 0) + count
+            continue
         geos[clip_id] = geos.get(clip_id, 0) + count
         best_geo[clip_id] = _stronger(best_geo.get(clip_id), confidence)
     first_seen = dict(
@@ -190,6 +202,7 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
                 integrity=integrity.flags,
                 geolocations=geos.get(clip.id, 0),
                 geo_confidence=best_geo.get(clip.id),
+                geo_proposed=geo_proposed.get(clip.id, 0),
                 chronolocations=chronos.get(clip.id, 0),
             )
         )
