@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.errors import VerifierError
+from verifier.gui.chronolocation import ChronolocationPane
 from verifier.gui.clips import ClipBrowser, ClipTableData, load_thumbnail
 from verifier.gui.dialogs import (
     AnnotationDialog,
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.provenance, "Appearances")
         self.tabs.addTab(self.matches, "Matches")
         self.tabs.addTab(self.annotations, "Annotations")
+        self.chrono = ChronolocationPane(app, self.runner, lambda: self.viewer.current_index, self)
+        self.tabs.addTab(self.chrono, "Time")
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.browser)
@@ -288,6 +291,7 @@ class MainWindow(QMainWindow):
         self.clip_id = clip_id
         self.details = None
         self.viewer.open_clip(clip_id)
+        self.chrono.set_clip(clip_id)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)

@@ -85,6 +85,7 @@ __all__ = [
     "propose_for",
     "propose_times",
     "reject_chronolocation",
+    "zone_for_clip",
 ]
 
 METHODS = (
@@ -162,6 +163,12 @@ def clip_zone(session: Session, clip_id: int) -> dict[str, Any] | None:
         return None
     return {"name": name, "geolocation_id": best.id, "confidence": best.confidence,
             "lat": best.latitude, "lon": best.longitude}  # fmt: skip
+
+
+def _zone_text(zone: dict[str, Any] | None) -> str:
+    if zone is None:
+        return NO_LOCATION
+    return f"{zone['name']} (from geolocation #{zone['geolocation_id']}, {zone['confidence']})"
 
 
 def _offset_text(offset: timedelta | None) -> str:
@@ -283,11 +290,7 @@ def _shown(session: Session, c: Chronolocation) -> dict[str, Any]:
     doc = chronolocation_json(c, clip)
     zone = clip_zone(session, c.clip_id)
     doc["zone"] = zone
-    doc["zone_text"] = (
-        f"{zone['name']} (from geolocation #{zone['geolocation_id']}, {zone['confidence']})"
-        if zone
-        else NO_LOCATION
-    )
+    doc["zone_text"] = _zone_text(zone)
     name = zone["name"] if zone else None
     doc["earliest_local"] = local_time(c.earliest, name)
     doc["latest_local"] = local_time(c.latest, name)
@@ -329,6 +332,17 @@ def _zone_name(session: Session, clip_id: int, local: bool) -> str | None:
             "give the times with their offsets"
         )
     return str(zone["name"])
+
+
+def zone_for_clip(app: App, clip_id: ClipId) -> dict[str, Any]:
+    """The zone local times of ``clip_id`` are shown in (None when it has no location),
+    with the text that says where it comes from; for the add dialog."""
+    with app.db.read() as session:
+        clip = session.get(Clip, clip_id)
+        if clip is None:
+            raise VerifierError(f"no clip with id {clip_id}")
+        zone = clip_zone(session, clip_id)
+        return {"zone": zone, "zone_text": _zone_text(zone), "frame_count": clip.frame_count}
 
 
 # --------------------------------------------------------------------------- a person's findings
