@@ -63,20 +63,22 @@ def _short(iso: str) -> str:
 
 
 def window_lines(doc: dict[str, Any]) -> list[str]:
-    """A window as two lines: UTC, and local time with each end's offset (or why not)."""
-    ends = [doc["earliest"], doc["latest"]]
-    utc = " → ".join(_short(e) if e else "open" for e in ends)
-    lines = [f"UTC:   {utc}"]
-    locals_ = [doc.get("earliest_local"), doc.get("latest_local")]
+    """Each end of a window on its own lines: UTC, then the local time at the location with
+    that end's abbreviation and offset (they differ across a clock change); or why not."""
+    lines = []
     zone = doc.get("zone")
+    for label, end in (("From", "earliest"), ("To", "latest")):
+        value = doc[end]
+        if value is None:
+            lines.append(f"{label:<5} open")
+            continue
+        lines.append(f"{label:<5} {_short(value)} UTC")
+        local = doc.get(f"{end}_local")
+        if local:
+            lines.append(f"{'':<5} {_short(local['time'])} local, "
+                         f"{local['abbreviation']} {local['offset']}")  # fmt: skip
     if zone is None:
-        lines.append("Local: no location: UTC only")
-        return lines
-    shown = " → ".join(
-        f"{_short(loc['time'])} {loc['abbreviation']} ({loc['offset']})" if loc else "open"
-        for loc in locals_
-    )
-    lines.append(f"Local: {shown}  [{zone['name']}]")
+        lines.append("No location: UTC only")
     return lines
 
 
@@ -126,6 +128,9 @@ class TimeFindingDialog(QDialog):
         self.confidence.addItems(list(CONFIDENCES))
         self.method = QComboBox(self)
         self.method.addItems(list(METHODS))
+        # No default: a method picked by accident ("file metadata") would mislead a court.
+        self.method.setPlaceholderText("choose how the time was found")
+        self.method.setCurrentIndex(-1)
         self.reasoning = QPlainTextEdit(self)
         self.reasoning.setPlaceholderText("How the time was found (it goes in the report).")
         self.frames = QLineEdit(self)
@@ -179,6 +184,8 @@ class TimeFindingDialog(QDialog):
 
     def values(self) -> dict[str, Any]:
         """What the person typed, as the service's keyword arguments."""
+        if self.method.currentIndex() < 0:
+            raise VerifierError("Method: choose how the time was found")
         frames = _ints(self.frames.text(), "Frames")
         if self.add_current.isChecked() and self.current_frame is not None:
             frames.append(self.current_frame)
@@ -227,6 +234,7 @@ class ChronolocationPane(QWidget):
         self.list = QListWidget(self)
         self.list.setWordWrap(True)
         self.list.setAlternatingRowColors(True)
+        self.list.setSpacing(3)
         self.list.itemSelectionChanged.connect(self._selection)
         self.list.itemDoubleClicked.connect(lambda _i: self.edit_selected())
         self.details = QLabel(self)
