@@ -350,3 +350,15 @@ def test_cli_propose_is_idempotent(app: App, clip: int, settings: Settings) -> N
     assert datetime(2025, 3, 31, tzinfo=UTC).isoformat() in json.dumps(
         _proposals(app, clip, "first-appearance")
     )
+
+
+def test_withdrawing_the_earliest_post_moves_the_pending_bound(app: App, clip: int) -> None:
+    early = provenance.add_appearance(app, str(clip), url="https://t.me/a/1",
+                                      posted_at="2025-03-29T10:00:00Z")  # fmt: skip
+    provenance.add_appearance(app, str(clip), url="https://t.me/b/2", posted_at="2025-03-30")
+    [proposal] = _proposals(app, clip, "first-appearance")
+    assert proposal["latest"] == "2025-03-29T10:00:01+00:00"
+    provenance.delete_appearance(app, early["id"])
+    [moved] = _proposals(app, clip, "first-appearance")
+    assert (moved["id"], moved["latest"]) == (proposal["id"], "2025-03-31T00:00:00+00:00")
+    assert verify(app).ok
