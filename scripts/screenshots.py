@@ -23,7 +23,10 @@ window with ImageMagick's ``import`` when it is installed, else with Qt's own
 window at a field laptop's and a desk screen's size (main-1366x768.png,
 main-1680x1000.png; the X screen must be at least that large) and the
 Metadata tab of a video and of a still with GPS, when the case holds one
-(metadata-video.png, metadata-still.png).
+(metadata-video.png, metadata-still.png), and time.png and time-dialog.png
+(the Time tab with a window over Kyiv's clock change, a proposal from the
+first appearance, and the add dialog; these add a geolocation, a post and a
+time finding to the clip when it has none).
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from verifier.gui.main_window import MainWindow
 from verifier.services.annotations import Shape, add_annotation, list_annotations
-from verifier.services.context import open_app
-from verifier.services.provenance import add_appearance, edit_appearance
+from verifier.services.context import App, open_app
+from verifier.services.geolocation import add_geolocation, list_geolocations
+from verifier.services.provenance import add_appearance, edit_appearance, provenance_for_clip
 
 
 def capture(widget: QWidget, path: Path) -> None:
@@ -190,6 +194,7 @@ def main() -> int:
     capture_landmarks(window, out)
     shoot_appearances_and_log(window, clip.id, out)
     readability_shots(window, out)
+    time_tab(app, window, clip.id, out)
     window.close()
     qt.processEvents()
     return 0
@@ -255,6 +260,47 @@ def shoot_appearances_and_log(window: MainWindow, clip_id: int, out: Path) -> No
     QTest.qWait(200)
     capture(log, out / "custody_log.png")
     log.close()
+
+
+def time_tab(app: App, window: MainWindow, clip_id: int, out: Path) -> None:
+    """The Time tab at the size of the screen: local times at both ends of a window
+    over a clock change, a proposal to confirm, and the add dialog."""
+    from verifier.services.chronolocation import add_chronolocation, list_chronolocations
+
+    if not list_geolocations(app, str(clip_id)):
+        add_geolocation(app, str(clip_id), at=(50.4501, 30.5234), precision_m=40,
+                        confidence="probable", method="landmark",
+                        reasoning="Motherland monument on the skyline")  # fmt: skip
+    if not provenance_for_clip(app, str(clip_id)).entries:
+        add_appearance(app, str(clip_id), url="https://t.me/example_channel/4512",
+                       posted_at="2025-03-30")  # fmt: skip
+    if not [c for c in list_chronolocations(app, str(clip_id)) if c["origin"] == "manual"]:
+        add_chronolocation(
+            app, str(clip_id), earliest="2025-03-30T00:30Z", latest="2025-03-30T01:30Z",
+            confidence="probable", method="sun-position-and-shadows",
+            reasoning="The pole's shadow points to 258° (measured against the tram line, "
+            "whose bearing is known from the map); the sun stood there between 02:30 and "
+            "04:30 local time on the morning the clocks went forward.",
+            frames=[window.viewer.current_index or 0],
+        )  # fmt: skip
+    screen = window.screen().availableGeometry()
+    window.resize(min(window.width(), screen.width()), min(window.height(), screen.height()))
+    window.tabs.setCurrentWidget(window.chrono)
+    window.chrono.reload()
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    if window.chrono.list.count():
+        window.chrono.list.item(window.chrono.list.count() - 1).setSelected(True)
+    capture(window, out / "time.png")
+    window.chrono.add()
+    dialog = window.chrono.dialog
+    dialog.move(80, 60)
+    dialog.from_edit.setText("2025-03-30T06:10+03:00")
+    dialog.method.setCurrentText("visible events")
+    dialog.reasoning.setPlainText("Air-raid alert announced 06:05 local, siren audible at 0:14.")
+    QApplication.processEvents()
+    capture(dialog, out / "time-dialog.png")
+    dialog.reject()
 
 
 if __name__ == "__main__":

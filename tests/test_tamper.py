@@ -17,7 +17,8 @@ from verifier.cli.main import cli
 from verifier.config import Settings
 from verifier.db.models import Annotation, CustodyEvent
 from verifier.evidence import custody, state
-from verifier.services import annotations, cases, geolocation, provenance
+from verifier.ids import ChronolocationId
+from verifier.services import annotations, cases, chronolocation, geolocation, provenance
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 from verifier.services.verification import verify
@@ -35,6 +36,7 @@ class Library:
     annotation: int
     collection: int
     geolocation: int
+    chronolocation: int
 
 
 @pytest.fixture
@@ -63,9 +65,14 @@ def library(settings: Settings, fixture_dir: Path) -> Iterator[Library]:
             app, str(item.clip_id), at=(48.5079, 35.9131), precision_m=30, confidence="probable",
             method="landmark", reasoning="water tower and church", annotations=[note["id"]],
         )  # fmt: skip
+        when = chronolocation.add_chronolocation(
+            app, str(item.clip_id), earliest="2024-03-01T04:00Z", latest="2024-03-01T06:00Z",
+            confidence="probable", method="sun-position-and-shadows",
+            reasoning="shadow bearing 265 degrees", annotations=[note["id"]],
+        )  # fmt: skip
         yield Library(
             app, case, item.clip_id, twin.clip_id, early["id"], late["id"], note["id"],
-            coll.collection_id, found["id"],
+            coll.collection_id, found["id"], when["id"],
         )  # fmt: skip
     finally:
         app.close()
@@ -100,6 +107,7 @@ def test_every_event_about_an_item_carries_its_state_hash(library: Library) -> N
         f"collection:{library.collection}",
         f"case:{library.case.id}",
         f"geolocation:{library.geolocation}",
+        f"chronolocation:{library.chronolocation}",
     ):
         assert expected in keys
     assert any(k.startswith("link:") for k in keys)
@@ -153,6 +161,20 @@ EDITS = {
         "UPDATE geolocations SET confidence = 'confirmed' WHERE id = :geolocation",
         "geolocation #{geolocation}",
     ),
+    "time finding window": (
+        "UPDATE chronolocations SET latest = '2024-03-01 09:00:00.000000' "
+        "WHERE id = :chronolocation",
+        "time finding #{chronolocation}",
+    ),
+    # A first-appearance proposal made to look confirmed behind the log.
+    "time proposal accepted": (
+        "UPDATE chronolocations SET status = 'confirmed' WHERE origin = 'first-appearance'",
+        "time finding #",
+    ),
+    "time finding deleted": (
+        "DELETE FROM chronolocations WHERE id = :chronolocation",
+        "time finding #{chronolocation} recorded by custody event",
+    ),
     "annotation deleted": (
         "DELETE FROM annotations WHERE id = :annotation",
         "annotation #{annotation} recorded by custody event",
@@ -177,6 +199,7 @@ def test_verify_names_every_row_edited_behind_the_log(library: Library, edit: st
         "case": library.case.id,
         "collection": library.collection,
         "geolocation": library.geolocation,
+        "chronolocation": library.chronolocation,
     }
     params: dict[str, object] = {k: v for k, v in ids.items() if f":{k}" in statement}
     if ":sub_sha" in statement:
@@ -222,6 +245,14 @@ def test_changes_made_through_the_program_keep_verify_clean(library: Library) ->
     geolocation.edit_geolocation(app, library.geolocation, precision_m=15, place="Izium")
     geolocation.reject_geolocation(app, library.geolocation)
     geolocation.delete_geolocation(app, library.geolocation)
+    when = ChronolocationId(library.chronolocation)
+    chronolocation.edit_chronolocation(app, when, earliest=None, reasoning="shadow at 265°")
+    chronolocation.reject_chronolocation(app, when)
+    chronolocation.confirm_chronolocation(app, when, confidence="possible")
+    chronolocation.delete_chronolocation(app, when)
+    [proposal] = chronolocation.list_chronolocations(app, str(library.clip))
+    assert proposal["origin"] == "first-appearance"
+    chronolocation.confirm_chronolocation(app, proposal["id"])
     report = verify(app)
     assert report.ok, report.problems
 

@@ -310,7 +310,19 @@ class Chronolocation(Base):
     latest: Mapped[datetime | None] = mapped_column()
     method: Mapped[str | None] = mapped_column(Text)
     reasoning: Mapped[str] = mapped_column(Text, default="")
+    # {"frames": [n...], "annotations": [id...]}: what supports it.
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # confirmed | probable | possible | rejected
+    confidence: Mapped[str | None] = mapped_column(String(32))
+    # manual (a person's finding) | first-appearance | metadata (proposed by the program)
+    origin: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")
+    # proposed (waits for a person) | confirmed | rejected
+    status: Mapped[str] = mapped_column(String(16), default="confirmed", server_default="confirmed")
+    # What a proposal was made from ("appearance:7 2025-03-30T00:00:00+00:00 date", the
+    # metadata tag and its text): a proposal is made once per source.
+    source: Mapped[str | None] = mapped_column(Text)
+    # Why the window is as wide as it is in time-zone terms ("of unknown zone: ...").
+    zone_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column()

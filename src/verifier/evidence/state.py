@@ -32,6 +32,7 @@ from verifier.db.models import (
     Annotation,
     Appearance,
     Case,
+    Chronolocation,
     Clip,
     ClipLink,
     CustodyEvent,
@@ -141,6 +142,15 @@ RECORDED: tuple[ItemType, ...] = (
             "coordinate_text evidence place origin status created_at created_by updated_at"
         ),
         "geolocation",
+    ),
+    ItemType(
+        "chronolocation",
+        Chronolocation,
+        _fields(
+            "clip_id earliest latest method reasoning evidence confidence origin status source "
+            "zone_note created_at created_by updated_at"
+        ),
+        "time finding",
     ),
     ItemType(
         "incident",
@@ -304,7 +314,7 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
     if model in (Clip, Appearance, SourceCollection, Incident):
         return model.case_id == case_id
     clip_ids = select(Clip.id).where(Clip.case_id == case_id)
-    if model in (Annotation, Geolocation):
+    if model in (Annotation, Geolocation, Chronolocation):
         return model.clip_id.in_(clip_ids)
     if model is ClipLink:
         return or_(ClipLink.clip_a_id.in_(clip_ids), ClipLink.clip_b_id.in_(clip_ids))

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from verifier.errors import VerifierError
 from verifier.gui.appearances import ProvenancePane
+from verifier.gui.chronolocation import ChronolocationPane
 from verifier.gui.clips import ClipBrowser, ClipTableData, load_thumbnail
 from verifier.gui.dialogs import (
     AnnotationDialog,
@@ -116,6 +117,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.provenance, "Appearances")
         self.tabs.addTab(self.matches, "Matches")
         self.tabs.addTab(self.annotations, "Annotations")
+        self.chrono = ChronolocationPane(app, self.runner, lambda: self.viewer.current_index, self)
+        self.tabs.addTab(self.chrono, "Time")
 
         # The clip table over the side tabs, the viewer beside them: on a 1366-pixel
         # laptop both get the width to show all their columns and tabs, and the
@@ -328,6 +331,7 @@ class MainWindow(QMainWindow):
         if self.start_at is not None and clip_id == self.start_at[0]:
             at, self.start_at = self.start_at[1], None
         self.viewer.open_clip(clip_id, at)
+        self.chrono.set_clip(clip_id)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)

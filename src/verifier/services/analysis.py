@@ -37,6 +37,7 @@ from verifier.ids import ClipId
 from verifier.media.flags import metadata_flags
 from verifier.media.info import MediaInfo
 from verifier.progress import CancelToken, ProgressCallback, ProgressUpdate, no_progress
+from verifier.services.chronolocation import propose_times
 from verifier.services.context import App
 from verifier.services.geolocation import propose_metadata_gps
 from verifier.services.matching import StoredViews, match_clip
@@ -186,6 +187,8 @@ def record_analysis(
         _record_event(app, session, clip, result, thumbnails)
         # A GPS tag is a proposal a person must confirm or reject, never a finding.
         propose_metadata_gps(app, session, clip)
+        # So is the creation time, and the first posting once it is known.
+        propose_times(app, session, clip)
     return result, stored_views
 
 

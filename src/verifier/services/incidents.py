@@ -160,7 +160,15 @@ def _warnings(
     ):
         places[g.clip_id].append(g)
     windows: dict[int, list[tuple[datetime | None, datetime | None]]] = defaultdict(list)
-    for t in session.scalars(select(Chronolocation).where(Chronolocation.clip_id.in_(list(clips)))):
+    # A person's time findings only: a rejected window or a pending proposal (an open-ended
+    # first-appearance bound overlaps almost everything) says nothing about the event.
+    for t in session.scalars(
+        select(Chronolocation).where(
+            Chronolocation.clip_id.in_(list(clips)),
+            Chronolocation.status == "confirmed",
+            or_(Chronolocation.confidence.is_(None), Chronolocation.confidence != "rejected"),
+        )
+    ):
         if t.earliest is not None or t.latest is not None:
             windows[t.clip_id].append((t.earliest, t.latest))
     linked = {

@@ -28,6 +28,7 @@ from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import AppearanceId, CaseId, ClipId
 from verifier.services.cases import CaseRecord
+from verifier.services.chronolocation import propose_times
 from verifier.services.context import App
 from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.lookup import find_clip
@@ -251,6 +252,11 @@ def record_appearance(
         },
         items=[appearance],
     )
+    if clip_id is not None:
+        # The first posting bounds when the clip was filmed: proposed, never accepted.
+        clip = session.get(Clip, clip_id)
+        if clip is not None:
+            propose_times(app, session, clip)
     return appearance
 
 
@@ -497,6 +503,8 @@ def edit_appearance(
             details={"before": before, "after": after}, items=[appearance],
         )  # fmt: skip
         clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
+        if clip is not None and changes.get("posted_at") is not None:
+            propose_times(app, session, clip)  # the first posting may have moved
         return appearance_json(appearance, clip)
 
 
@@ -518,7 +526,11 @@ def delete_appearance(
             details={"deleted": appearance_json(appearance)},  # the log keeps the only copy
             deleted=[appearance],
         )  # fmt: skip
+        clip = session.get(Clip, appearance.clip_id) if appearance.clip_id else None
         session.delete(appearance)
+        if clip is not None:
+            session.flush()
+            propose_times(app, session, clip)  # the first posting may have moved
 
 
 @dataclass
