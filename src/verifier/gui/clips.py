@@ -73,7 +73,8 @@ HEADER_TIPS = {
     "matches": "Matches: other clips that share footage with this one",
     "geolocations": "Geolocation findings not rejected, with the best confidence; "
     "proposals (a GPS tag in the file) await a person's decision",
-    "chronolocations": "Chronolocation windows (when the clip was filmed)",
+    "chronolocations": "Time windows (when the clip was filmed) not rejected; proposals "
+    "(first appearance, file metadata) await a person's decision",
     "flags": "Flags raised by the metadata and consistency checks",
     "analysis_status": "Analysis state; a problem with the stored evidence is shown first",
     "resolution": "Picture size in pixels (width × height, as displayed)",
@@ -123,6 +124,15 @@ def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage 
     if blur or greyscale:
         rgb = wellbeing_filter(rgb, blur=blur, greyscale=greyscale)
     return qimage_from_rgb(rgb)
+
+
+def _counted(count: int, best: str | None, proposed: int) -> str:
+    """A findings cell: ``2 · probable``, ``1 + 1 proposed``, ``1 proposed`` or ``–``."""
+    pending = f"{proposed} proposed" if proposed else ""
+    if not count:
+        return pending or "–"
+    strongest = f" · {best}" if best else ""
+    return f"{count}{strongest}" + (f" + {pending}" if pending else "")
 
 
 @dataclass
@@ -214,13 +224,9 @@ class ClipTableModel(QAbstractTableModel):
         if key == "file_size":
             return format_bytes(row.size)
         if key == "geolocations":
-            proposed = f"{row.geo_proposed} proposed" if row.geo_proposed else ""
-            if not row.geolocations:
-                return proposed or "–"
-            best = f" · {row.geo_confidence}" if row.geo_confidence else ""
-            return f"{row.geolocations}{best}" + (f" + {proposed}" if proposed else "")
+            return _counted(row.geolocations, row.geo_confidence, row.geo_proposed)
         if key == "chronolocations":
-            return str(row.chronolocations) if row.chronolocations else "–"
+            return _counted(row.chronolocations, None, row.chrono_proposed)
         if key == "flags":
             return ", ".join(row.flags) if row.flags else "–"
         if key == "integrity":

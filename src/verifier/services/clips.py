@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,8 @@ class ClipSummary:
     geo_proposed: int = 0
     #: Chronolocation windows recorded.
     chronolocations: int = 0
+    #: Proposed time windows (first appearance, file metadata) awaiting a decision.
+    chrono_proposed: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The keys of ``verifier clips --json`` (and the head of ``verifier show``)."""
@@ -98,6 +100,40 @@ class ClipSummary:
         }
 
 
+@dataclass
+class _Findings:
+    """Per clip: findings a person stands by, the strongest confidence, proposals pending."""
+
+    counted: dict[int, int] = field(default_factory=dict)
+    best: dict[int, str | None] = field(default_factory=dict)
+    proposed: dict[int, int] = field(default_factory=dict)
+
+
+def _findings(session: Session, model: Any, ids: list[int]) -> _Findings:
+    """One grouped query over geolocation or time findings, rejected ones left out.
+
+    A proposal (a GPS tag or a creation time from the file, a first appearance)
+    awaits a person's decision, so it is counted apart and never lends its
+    confidence to the clip.
+    """
+    out = _Findings()
+    for clip_id, confidence, status, count in session.execute(
+        select(model.clip_id, model.confidence, model.status, func.count(model.id))
+        .where(
+            model.clip_id.in_(ids),
+            or_(model.confidence.is_(None), model.confidence != REJECTED),
+            model.status != REJECTED,
+        )
+        .group_by(model.clip_id, model.confidence, model.status)
+    ).all():
+        if status == "proposed":
+            out.proposed[clip_id] = out.proposed.get(clip_id, 0) + count
+            continue
+        out.counted[clip_id] = out.counted.get(clip_id, 0) + count
+        out.best[clip_id] = _stronger(out.best.get(clip_id), confidence)
+    return out
+
+
 def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummary]:
     """Summaries of loaded clips (file, case and keyframes loaded), with their counts."""
     ids = [c.id for c in clips]
@@ -110,30 +146,8 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
         )
 
     appearances = counts(Appearance.clip_id, Appearance)
-    chronos = counts(Chronolocation.clip_id, Chronolocation)
-    # One grouped query: findings per clip, confidence and status, rejected ones
-    # left out. A proposal (a GPS tag from the file) awaits a person's decision,
-    # so it is counted apart and never lends its confidence to the clip.
-    geos: dict[int, int] = {}
-    best_geo: dict[int, str | None] = {}
-    geo_proposed: dict[int, int] = {}
-    for clip_id, confidence, status, count in session.execute(
-        select(
-            Geolocation.clip_id, Geolocation.confidence, Geolocation.status,
-            func.count(Geolocation.id),
-        )
-        .where(
-            Geolocation.clip_id.in_(ids),
-            or_(Geolocation.confidence.is_(None), Geolocation.confidence != REJECTED),
-            Geolocation.status != REJECTED,
-        )
-        .group_by(Geolocation.clip_id, Geolocation.confidence, Geolocation.status)
-    ).all():  # fmt: skip
-        if status == "proposed":
-            geo_proposed[clip_id] = geo_proposed.get(clip_id, 0) + count
-            continue
-        geos[clip_id] = geos.get(clip_id, 0) + count
-        best_geo[clip_id] = _stronger(best_geo.get(clip_id), confidence)
+    geos = _findings(session, Geolocation, ids)
+    chronos = _findings(session, Chronolocation, ids)
     first_seen = dict(
         session.execute(
             select(Appearance.clip_id, func.min(Appearance.posted_at))
@@ -195,15 +209,16 @@ def _summaries(app: App, session: Session, clips: list[Clip]) -> list[ClipSummar
                 edit_points=sum(r in EDIT_POINTS for r in reasons),
                 flags=tuple(f["code"] for f in clip.flags or []),
                 matches=matches.get(clip.id, 0),
-                geolocated=geos.get(clip.id, 0) > 0,
-                chronolocated=chronos.get(clip.id, 0) > 0,
+                geolocated=geos.counted.get(clip.id, 0) > 0,
+                chronolocated=chronos.counted.get(clip.id, 0) > 0,
                 thumbnail=paths.get(thumbs[clip.id] or -1),
                 first_seen=seen.isoformat() if seen else None,
                 integrity=integrity.flags,
-                geolocations=geos.get(clip.id, 0),
-                geo_confidence=best_geo.get(clip.id),
-                geo_proposed=geo_proposed.get(clip.id, 0),
-                chronolocations=chronos.get(clip.id, 0),
+                geolocations=geos.counted.get(clip.id, 0),
+                geo_confidence=geos.best.get(clip.id),
+                geo_proposed=geos.proposed.get(clip.id, 0),
+                chronolocations=chronos.counted.get(clip.id, 0),
+                chrono_proposed=chronos.proposed.get(clip.id, 0),
             )
         )
     return summaries
