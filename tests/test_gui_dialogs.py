@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,14 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
+from click.testing import CliRunner
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from tests.gui_helpers import open_clip, show_window
 
+from verifier.cli.main import cli
 from verifier.config import load_settings
+from verifier.errors import VerifierError
 from verifier.gui.appearances import AppearanceDialog, ProvenancePane, posted_text
 from verifier.gui.custody_log import CustodyLogDialog
 from verifier.gui.main_window import MainWindow
@@ -26,6 +30,7 @@ from verifier.services.clips import custody_log
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 from verifier.services.provenance import add_appearance, edit_appearance, provenance_for_clip
+from verifier.services.verification import verify
 
 pytestmark = pytest.mark.gui
 
@@ -165,6 +170,7 @@ def test_add_edit_delete_appearance_in_the_window(
     dialog.edits["posted_at"].setText("2024-03-02")
     dialog.edits["channel"].setText("Frontline")
     dialog.edits["collected_at"].setText("2024-03-03T10:15:00+01:00")
+    dialog.edits["archive_url"].setText("https://web.archive.org/web/20240303/t.me/frontline/812")
     dialog.caption.setPlainText("Strike on the depot")
     dialog.accept()
     qtbot.waitUntil(lambda: pane.table.rowCount() == 1, timeout=10_000)
@@ -177,6 +183,9 @@ def test_add_edit_delete_appearance_in_the_window(
     assert _column(pane.table, "#") == [f"#{appearance_id}"]
     assert _column(pane.table, "Posted (UTC)") == ["2024-03-02"]
     assert _column(pane.table, "Collected (UTC)") == ["2024-03-03 09:15:00 UTC"]
+    assert _column(pane.table, "Archive") == [
+        "https://web.archive.org/web/20240303/t.me/frontline/812"
+    ]
 
     pane.select(appearance_id)
     pane.edit_button.click()
@@ -184,7 +193,11 @@ def test_add_edit_delete_appearance_in_the_window(
     assert isinstance(dialog, AppearanceDialog)
     assert dialog.edits["posted_at"].text() == "2024-03-02"
     dialog.edits["channel"].setText("Frontline News")
-    assert dialog.changes() == {"channel": "Frontline News"}
+    dialog.edits["archive_url"].setText("https://archive.ph/Xy12z")
+    assert dialog.changes() == {
+        "channel": "Frontline News",
+        "archive_url": "https://archive.ph/Xy12z",
+    }
     dialog.accept()
     qtbot.waitUntil(lambda: _column(pane.table, "Where") == ["Frontline News"], timeout=10_000)
 
@@ -202,6 +215,9 @@ def test_add_edit_delete_appearance_in_the_window(
     assert [a for a, _ in actions] == ["appearance.add", "appearance.edit", "appearance.delete"]
     assert actions[1][1]["before"]["channel"] == "Frontline"
     assert actions[1][1]["after"]["channel"] == "Frontline News"
+    # The archive link is a recorded fact: its change is in the log, old and new.
+    assert actions[1][1]["before"]["archive_url"].startswith("https://web.archive.org/")
+    assert actions[1][1]["after"]["archive_url"] == "https://archive.ph/Xy12z"
     assert window.runner.errors == []
 
 
@@ -269,9 +285,41 @@ def test_custody_log_summary_names_what_each_event_is_about() -> None:
 
 
 def test_a_collection_time_without_offset_is_refused_by_name(library: App) -> None:
-    from verifier.errors import VerifierError
-
     clip = cases.resolve_case(library, "Dialogs")
     assert clip is not None
     with pytest.raises(VerifierError, match="the collection time '2024-03-03 10:15' has no UTC"):
         add_appearance(library, "1", url="https://t.me/a/1", collected_at="2024-03-03 10:15")
+
+
+@pytest.mark.parametrize("link", ["web.archive.org/web/1/x", "ftp://archive.ph/x", "https://a b"])
+def test_an_archive_link_that_is_not_a_web_address_is_refused_by_name(
+    library: App, link: str
+) -> None:
+    with pytest.raises(VerifierError, match="archive link"):
+        add_appearance(library, "1", url="https://t.me/a/1", archive_url=link)
+    assert provenance_for_clip(library, "1").entries == []
+
+
+def test_archive_link_from_the_command_line_and_cleared_by_an_edit(library: App) -> None:
+    runner = CliRunner()
+    env = {"VERIFIER_HOME": str(library.settings.data_dir)}
+    done = runner.invoke(
+        cli,
+        [
+            "appearance",
+            "add",
+            "1",
+            "--url",
+            "https://t.me/a/2",
+            "--archive-url",
+            "https://archive.ph/AbC",
+            "--json",
+        ],
+        env=env,
+    )
+    assert done.exit_code == 0, done.output
+    added = json.loads(done.output)
+    assert added["archive_url"] == "https://archive.ph/AbC"
+    cleared = edit_appearance(library, AppearanceId(added["id"]), archive_url="")
+    assert cleared["archive_url"] is None
+    assert verify(library).ok

@@ -27,13 +27,14 @@ def appearance_group() -> None:
 @click.option("--channel", help="Channel or account that posted it.")
 @click.option("--caption", help="Text of the post.")
 @click.option("--collected-at", help="When you saved the post (same forms as --posted-at).")
+@click.option("--archive-url", help="A web-archive copy of the post (https://web.archive.org/...).")
 @case_option
 @json_option
 @pass_cli
 def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: str | None,
                    posted_at: str | None, channel: str | None, caption: str | None,
-                   collected_at: str | None, case_name: str | None,
-                   as_json: bool) -> None:  # fmt: skip
+                   collected_at: str | None, archive_url: str | None,
+                   case_name: str | None, as_json: bool) -> None:  # fmt: skip
     """Record by hand that CLIP was posted somewhere."""
     from verifier.services.provenance import add_appearance
 
@@ -41,7 +42,7 @@ def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: st
     case = case_service.resolve_case(app, case_name) if case_name else None
     added = add_appearance(app, clip, case=case, url=url, platform=platform,
                            posted_at=posted_at, channel=channel, caption=caption,
-                           collected_at=collected_at)  # fmt: skip
+                           collected_at=collected_at, archive_url=archive_url)  # fmt: skip
     if as_json:
         render.print_json(added)
         return
@@ -73,12 +74,13 @@ def appearance_add(cli_ctx: CliContext, clip: str, url: str | None, platform: st
 @click.option("--channel")
 @click.option("--caption")
 @click.option("--collected-at")
+@click.option("--archive-url", help="A web-archive copy of the post; empty to remove it.")
 @expected_version_option
 @json_option
 @pass_cli
 def appearance_edit(cli_ctx: CliContext, appearance_id: int, url: str | None,
                     platform: str | None, posted_at: str | None, channel: str | None,
-                    caption: str | None, collected_at: str | None,
+                    caption: str | None, collected_at: str | None, archive_url: str | None,
                     expected_version: int | None, as_json: bool) -> None:  # fmt: skip
     """Correct an appearance (the custody log keeps the old values)."""
     from verifier.services.provenance import edit_appearance
@@ -86,7 +88,8 @@ def appearance_edit(cli_ctx: CliContext, appearance_id: int, url: str | None,
     changed = edit_appearance(cli_ctx.app(), AppearanceId(appearance_id),
                               expected_version=expected_version, url=url,
                               platform=platform, posted_at=posted_at, channel=channel,
-                              caption=caption, collected_at=collected_at)  # fmt: skip
+                              caption=caption, collected_at=collected_at,
+                              archive_url=archive_url)  # fmt: skip
     if as_json:
         render.print_json(changed)
     else:

@@ -166,6 +166,9 @@ class Appearance(Base):
     # second | minute | date | unknown
     posted_at_precision: Mapped[str] = mapped_column(String(16), default="unknown")
     collected_at: Mapped[datetime | None] = mapped_column()
+    # A copy of the post in a web archive (Wayback Machine, archive.today...),
+    # which stays citable when the platform deletes the post.
+    archive_url: Mapped[str | None] = mapped_column(Text)
     caption: Mapped[str | None] = mapped_column(Text)
     forwarded_from: Mapped[str | None] = mapped_column(Text)
     # Where and who, kept apart: ``channel*`` is where the post was made (a

@@ -106,6 +106,7 @@ RECORDED: tuple[ItemType, ...] = (
             "raw_sidecar created_at created_by"
         ),
         "appearance",
+        added=(("archive_url", None),),
     ),
     ItemType(
         "collection",

@@ -51,6 +51,7 @@ FIELDS = (
     ("posted_at", "Posted at", "2025-03-13T09:41:00Z, 2025-03-13T11:41:00+02:00 or 2025-03-13"),
     ("channel", "Channel or account", "who posted it"),
     ("collected_at", "Collected at", "when you saved the post, e.g. 2025-03-14T10:00:00Z"),
+    ("archive_url", "Archive link", "a web-archive copy: https://web.archive.org/web/…"),
 )
 
 
@@ -173,7 +174,7 @@ class ProvenancePane(QWidget):
     #: Emitted after an appearance was added, edited or deleted (counts elsewhere change).
     changed = Signal()
     HEADERS = ("#", "", "Posted (UTC)", "Precision", "Platform", "Where", "Who", "URL",
-               "Collected (UTC)", "Clip", "Case", "Source", "Warnings")  # fmt: skip
+               "Archive", "Collected (UTC)", "Clip", "Case", "Source", "Warnings")  # fmt: skip
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -244,7 +245,8 @@ class ProvenancePane(QWidget):
                 posted_text(entry), entry["posted_at_precision"], entry["platform"],
                 facts.where, facts.who,
                 entry["url"] or ("(media not downloaded)" if not entry["media_available"] else ""),
-                collected_text(entry), clips, case_names, entry["source"], "; ".join(facts.notes),
+                entry.get("archive_url") or "", collected_text(entry), clips, case_names,
+                entry["source"], "; ".join(facts.notes),
             ])  # fmt: skip
             if entry.get("first_seen_note"):
                 notes.append(f"#{entry['id']}: {entry['first_seen_note']}")

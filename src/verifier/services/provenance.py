@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -46,7 +47,7 @@ from verifier.sources.post_ids import (
 # Finest first: the record of a post that knows its time best represents it.
 PRECISION_ORDER = ("millisecond", "second", "minute", "date")
 EDITABLE = ("platform", "url", "channel", "channel_id", "post_id", "posted_at", "caption",
-            "forwarded_from", "collected_at")  # fmt: skip
+            "forwarded_from", "collected_at", "archive_url")  # fmt: skip
 
 
 def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
@@ -61,6 +62,24 @@ def parse_posted_at(text: str | None) -> tuple[datetime | None, str]:
 def parse_collected_at(text: str | None) -> datetime | None:
     """A user-typed collection time (when the analyst saved the post), read like a posting time."""
     return _parse_utc(text, "collection time")[0]
+
+
+def parse_archive_url(text: str | None) -> str | None:
+    """A web-archive address of the post: an absolute http(s) URL, or nothing.
+
+    An empty text clears it (an edit can withdraw a wrong archive link). The
+    address is checked for form only: nothing is fetched, the tool works offline.
+    """
+    if text is None or not text.strip():
+        return None
+    value = text.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise VerifierError(
+            f"the archive link {value!r} is not a web address: give the full "
+            "https://web.archive.org/... or https://archive.ph/... address"
+        )
+    return value
 
 
 def _parse_utc(text: str | None, what: str) -> tuple[datetime | None, str]:
@@ -148,6 +167,7 @@ def appearance_json(a: Appearance, clip: Clip | None = None) -> dict[str, Any]:
         "posted_at_text": a.posted_at_text,
         "posted_at_precision": a.posted_at_precision,
         "collected_at": a.collected_at.isoformat() if a.collected_at else None,
+        "archive_url": a.archive_url,
         "caption": a.caption,
         "forwarded_from": a.forwarded_from,
         "chat_type": a.chat_type,
@@ -212,6 +232,7 @@ def record_appearance(
         posted_at_text=rec.posted_at_text,
         posted_at_precision=rec.posted_at_precision,
         collected_at=rec.collected_at,
+        archive_url=rec.archive_url,
         caption=rec.caption,
         forwarded_from=rec.forwarded_from,
         chat_type=rec.chat_type,
@@ -385,7 +406,8 @@ def post_warnings(records: Iterable[AppearanceRecord]) -> list[str]:
 def add_appearance(
     app: App, clip_ref: str, *, case: CaseRecord | None = None, url: str | None = None,
     platform: str | None = None, posted_at: str | None = None, channel: str | None = None,
-    caption: str | None = None, collected_at: str | None = None, now: datetime | None = None,
+    caption: str | None = None, collected_at: str | None = None,
+    archive_url: str | None = None, now: datetime | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """An appearance entered by hand (logged), timed from its post id where the id says.
 
@@ -398,6 +420,7 @@ def add_appearance(
         raise VerifierError("an appearance needs at least --url or --platform")
     moment, precision = parse_posted_at(posted_at)
     collected = parse_collected_at(collected_at)
+    archive = parse_archive_url(archive_url)
     method = "manual" if moment is not None else None
     text = posted_at
     warnings: list[str] = []
@@ -423,6 +446,7 @@ def add_appearance(
             id_posted_at_precision=id_time.precision if id_time else None,
             post_id=id_time.post_id if id_time else None,
             caption=caption, warnings=tuple(warnings), collected_at=collected,
+            archive_url=archive,
         )  # fmt: skip
         appearance = record_appearance(app, session, clip.case_id, clip.id, rec)
         if appearance is None:
@@ -493,6 +517,8 @@ def edit_appearance(
                 appearance.posted_at_text = value
             elif name == "collected_at":
                 appearance.collected_at = parse_collected_at(value)
+            elif name == "archive_url":
+                appearance.archive_url = parse_archive_url(value)
             else:
                 setattr(appearance, name, value)
         session.flush()

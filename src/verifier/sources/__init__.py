@@ -48,6 +48,8 @@ class AppearanceRecord:
     posted_at_text: str | None = None
     posted_at_precision: TimePrecision = "unknown"
     collected_at: datetime | None = None
+    # A web-archive copy of the post, entered by the analyst.
+    archive_url: str | None = None
     caption: str | None = None
     forwarded_from: str | None = None
     # Where (``channel*``: a channel, a group, a personal chat) and who
