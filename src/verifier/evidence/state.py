@@ -36,6 +36,7 @@ from verifier.db.models import (
     Clip,
     ClipLink,
     CustodyEvent,
+    Event,
     Geolocation,
     Incident,
     SourceCollection,
@@ -158,6 +159,14 @@ RECORDED: tuple[ItemType, ...] = (
         Incident,
         _fields("case_id name description clip_ids created_at created_by updated_at"),
         "incident",
+    ),
+    ItemType(
+        "event",
+        Event,
+        _fields(
+            "clip_id at_seconds frame_index pts label note origin created_at created_by updated_at"
+        ),
+        "event",
     ),
 )
 
@@ -315,7 +324,7 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
     if model in (Clip, Appearance, SourceCollection, Incident):
         return model.case_id == case_id
     clip_ids = select(Clip.id).where(Clip.case_id == case_id)
-    if model in (Annotation, Geolocation, Chronolocation):
+    if model in (Annotation, Geolocation, Chronolocation, Event):
         return model.clip_id.in_(clip_ids)
     if model is ClipLink:
         return or_(ClipLink.clip_a_id.in_(clip_ids), ClipLink.clip_b_id.in_(clip_ids))

@@ -1,0 +1,132 @@
+"""Events: moments marked on a clip, with custody old/new values and version checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from verifier.cli.main import cli
+from verifier.config import Settings
+from verifier.db.models import CustodyEvent
+from verifier.errors import VerifierError
+from verifier.evidence import state
+from verifier.ids import EventId
+from verifier.services import cases, events, frames
+from verifier.services.context import App, open_app
+from verifier.services.edits import EditConflict
+from verifier.services.importing import import_paths
+from verifier.services.verification import verify
+
+
+@pytest.fixture
+def clip(settings: Settings, fixture_dir: Path) -> Iterator[tuple[App, int]]:
+    """cut.mp4 (4 s), analysed so its frame table is stored."""
+    app = open_app(settings)
+    try:
+        case = cases.create_case(app, "E")
+        [item] = import_paths(app, [fixture_dir / "cut.mp4"], case).items
+        assert item.clip_id
+        yield app, item.clip_id
+    finally:
+        app.close()
+
+
+def _log(app: App, action: str) -> list[CustodyEvent]:
+    with app.db.read() as session:
+        return list(session.scalars(
+            select(CustodyEvent).where(CustodyEvent.action == action).order_by(CustodyEvent.seq)
+        ))  # fmt: skip
+
+
+def test_add_finds_the_frame_on_screen(clip: tuple[App, int]) -> None:
+    app, clip_id = clip
+    done = events.add_event(app, str(clip_id), at="2.3", label="  truck enters  ", note="left")
+    assert done["label"] == "truck enters" and done["at_seconds"] == 2.3
+    assert done["frame_index"] == frames.frame_index_at(app, str(clip_id), "2.3")
+    assert done["pts"] is not None and done["origin"] == "manual"
+    [logged] = _log(app, "event.add")
+    assert logged.details["event"]["label"] == "truck enters"
+    assert f"event:{done['id']}" in logged.details[state.STATE_KEY]
+
+
+def test_a_frame_gives_its_time(clip: tuple[App, int]) -> None:
+    app, clip_id = clip
+    index = frames.frame_index_at(app, str(clip_id), "1.0")
+    done = events.add_event(app, str(clip_id), frame=index, label="flash")
+    assert done["frame_index"] == index
+    assert done["at_seconds"] == pytest.approx(1.0, abs=0.05)
+    assert frames.frame_index_at(app, str(clip_id), str(done["at_seconds"])) == index
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"at": "9"}, "--at: 9 s is after the end of clip #"),
+        ({"at": "-1"}, "--at: the time -1 is before the start of the clip"),
+        ({"at": "abc"}, "--at: cannot read the time 'abc'"),
+        ({"frame": 100000}, "frame 100000 is outside clip #"),
+        ({}, "give the moment either as --at SECONDS or as --frame N"),
+        ({"at": "1", "frame": 2}, "give the moment either as --at SECONDS or as --frame N"),
+        ({"at": "1", "label": " "}, "--label: say what happens at this moment"),
+    ],
+)
+def test_bad_moments_are_refused(clip: tuple[App, int], kwargs: dict, message: str) -> None:
+    app, clip_id = clip
+    kwargs = {"label": "x", **kwargs}
+    with pytest.raises(VerifierError, match=message.replace("(", r"\(")):
+        events.add_event(app, str(clip_id), **kwargs)
+    assert events.list_events(app, str(clip_id)) == []
+
+
+def test_edit_and_delete_are_logged_with_old_and_new(clip: tuple[App, int]) -> None:
+    app, clip_id = clip
+    done = events.add_event(app, str(clip_id), at="1", label="first")
+    changed = events.edit_event(app, EventId(done["id"]), at="2.5", label="second",
+                                expected_version=done["version"])  # fmt: skip
+    assert changed["version"] == done["version"] + 1 and changed["at_seconds"] == 2.5
+    [edit] = _log(app, "event.edit")
+    assert edit.details["before"]["label"] == "first"
+    assert edit.details["after"]["label"] == "second"
+    assert edit.details["before"]["at_seconds"] == 1.0
+    assert edit.details["after"]["frame_index"] == frames.frame_index_at(app, str(clip_id), "2.5")
+    with pytest.raises(EditConflict, match="you saw version 1, it is now version 2"):
+        events.edit_event(app, EventId(done["id"]), note="stale", expected_version=1)
+    events.delete_event(app, EventId(done["id"]), expected_version=changed["version"])
+    [gone] = _log(app, "event.delete")
+    assert gone.details["deleted"]["label"] == "second"
+    assert events.list_events(app, str(clip_id)) == []
+    with pytest.raises(EditConflict, match=f"event #{done['id']} was deleted by tester"):
+        events.edit_event(app, EventId(done["id"]), note="x", expected_version=2)
+    with pytest.raises(VerifierError, match=f"no event with id {done['id']}"):
+        events.delete_event(app, EventId(done["id"]))
+    assert verify(app).ok
+
+
+def _run(settings: Settings, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--data-dir", str(settings.data_dir), *args])
+    return result.exit_code, result.output
+
+
+def test_cli_event_commands(clip: tuple[App, int], settings: Settings) -> None:
+    _app, clip_id = clip
+    code, out = _run(settings, "event", "add", str(clip_id), "--at", "1.5", "--label", "smoke",
+                     "--note", "from the east")  # fmt: skip
+    assert code == 0 and "Event added: #1 clip" in out and "1.500 s, frame" in out
+    code, out = _run(settings, "event", "add", str(clip_id), "--at", "12", "--label", "late")
+    assert code == 1 and "--at: 12 s is after the end of clip" in out
+    code, out = _run(settings, "event", "list", "--json")
+    [row] = json.loads(out)
+    assert row["label"] == "smoke" and row["note"] == "from the east"
+    code, out = _run(settings, "event", "edit", "1", "--label", "thick smoke")
+    assert code == 0 and "thick smoke" in out
+    code, out = _run(settings, "event", "edit", "1", "--note", "x", "--expected-version", "1")
+    assert code == 1 and "you saw version 1" in out
+    code, out = _run(settings, "event", "delete", "1")
+    assert code == 0 and "Event #1 deleted." in out
+    code, out = _run(settings, "event", "list", str(clip_id))
+    assert code == 0 and "No events." in out
