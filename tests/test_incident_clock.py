@@ -166,6 +166,10 @@ def test_an_excerpt_sits_under_its_parent(clips: Clips) -> None:
     assert d["end"] == pytest.approx(1.0 + d["duration"])
     order = [c["clip"]["id"] for c in clock["clips"]]
     assert order.index(clips.d) == order.index(clips.b) + 1
+    # An excerpt overlapping its source is no news; overlapping other footage is.
+    pairs = {tuple(o["clips"]) for o in clock["overlaps"]}
+    assert tuple(sorted((clips.b, clips.d))) not in pairs
+    assert tuple(sorted((clips.a, clips.d))) in pairs
 
 
 def test_a_clip_linked_without_an_offset_is_not_placed(clips: Clips) -> None:

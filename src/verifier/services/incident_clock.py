@@ -397,6 +397,19 @@ def _build(session: Session, case_id: int, ref: str) -> _Clock:
     parent = _parents(clips, placed, links)
     spans = {c: (p.start, p.start + p.rate * _duration(clips[c])) for c, p in placed.items()}
     gaps, overlaps = _intervals(spans)
+
+    def lineage(c: int) -> set[int]:
+        out = {c}
+        while c in parent:
+            c = parent[c]
+            out.add(c)
+        return out
+
+    def related(a: int, b: int) -> bool:
+        return a in lineage(b) or b in lineage(a)
+
+    # An excerpt overlaps its source by definition: only independent footage is reported.
+    overlaps = [o for o in overlaps if not related(*o["clips"])]
     absolute, conflicts = _absolute(session, clock)
 
     def depth(c: int) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ _CHILD_RGB = (120, 160, 210)
 _CUT_RGB = (220, 50, 50)
 _EVENT_RGB = (230, 140, 0)
 _GAP_RGB = (200, 200, 200)
+_WRAP = 170
+"""Characters per line of the text under the axis (the figure is 1400 px wide)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ class _Layout:
 
     @property
     def height(self) -> int:
-        extra = 30 * (len(self.events) + len(self.clock["not_placed"]) + 1)
+        extra = 30 * len(_footer(self.clock, self.events))
         return self.axis_y + 70 + extra
 
     def ticks(self) -> list[float]:
@@ -121,13 +124,36 @@ def _title(clock: dict[str, Any]) -> str:
     return f"Incident {inc['ref']}: {name} - {clock_time_text(clock['length'])} on the clock"
 
 
-def _utc_line(clock: dict[str, Any]) -> str | None:
+def _utc_lines(clock: dict[str, Any]) -> list[str]:
     absolute = clock["absolute"]
     if absolute is None:
-        return None
+        return ["no time finding dates this clock"]
     lo, hi = absolute["zero_earliest_utc"], absolute["zero_latest_utc"]
-    zone = absolute["zone"]["name"] if absolute["zone"] else "no location: UTC only"
-    return f"0 s on this clock is between {lo or 'open'} and {hi or 'open'} UTC ({zone})"
+    lines = [f"0 s on this clock is between {lo or 'open'} and {hi or 'open'} UTC"]
+    if not absolute["zone"]:
+        return [lines[0] + " (no location: UTC only)"]
+    local = [absolute[f"zero_{side}_local"] for side in ("earliest", "latest")]
+    shown = [f"{x['time']} {x['abbreviation']}" if x else "open" for x in local]
+    lines.append(f"    local time ({absolute['zone']['name']}): {shown[0]} to {shown[1]}")
+    return lines
+
+
+LEGEND = (
+    "bar: the span a clip covers; indented, lighter: an excerpt or re-upload under its source; "
+    "red tick: a cut or fade; orange marker: an event; hatched: no clip covers it"
+)
+
+
+def _footer(clock: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    """The text under the axis: legend, absolute time, events, unplaced clips (wrapped)."""
+    lines = [LEGEND, *_utc_lines(clock)]
+    lines += [_event_text(n, e) for n, e in enumerate(events, 1)]
+    lines += [f"not placed: #{p['clip']['id']} {p['clip']['name']}: {p['reason']}"
+              for p in clock["not_placed"]]  # fmt: skip
+    wrapped: list[str] = []
+    for line in lines:
+        wrapped += textwrap.wrap(line, _WRAP, subsequent_indent="    ") or [""]
+    return wrapped
 
 
 def _event_text(n: int, e: dict[str, Any]) -> str:
@@ -177,12 +203,10 @@ def render_png(clock: dict[str, Any], events: list[dict[str, Any]]) -> np.ndarra
         xt = lay.x(t)
         cv2.line(img, (xt, y), (xt, y + 6), _INK, 1)
         cv2.putText(img, f"{t:g} s", (xt - 12, y + 22), font, 0.45, _INK, 1, cv2.LINE_AA)
-    lines = [_utc_line(clock)] if _utc_line(clock) else ["no time finding dates this clock"]
-    lines += [_event_text(n, e) for n, e in enumerate(events, 1)]
-    lines += [f"not placed: #{p['clip']['id']} {p['clip']['name']}: {p['reason']}"
-              for p in clock["not_placed"]]  # fmt: skip
+    cv2.putText(img, "incident clock", (20, y + 22), font, 0.45, _GREY, 1, cv2.LINE_AA)
+    lines = _footer(clock, events)
     for k, text in enumerate(lines):
-        cv2.putText(img, _ascii(text)[:170], (20, y + 52 + 30 * k), font, 0.45, _INK, 1,
+        cv2.putText(img, _ascii(text), (20, y + 52 + 30 * k), font, 0.45, _INK, 1,
                     cv2.LINE_AA)  # fmt: skip
     return img
 
@@ -232,10 +256,8 @@ def render_svg(clock: dict[str, Any], events: list[dict[str, Any]]) -> bytes:
         xt = lay.x(t)
         out.append(f'<line x1="{xt}" y1="{y}" x2="{xt}" y2="{y + 6}" stroke="#1e1e1e"/>')
         out.append(f'<text x="{xt}" y="{y + 22}" text-anchor="middle">{t:g} s</text>')
-    lines = [_utc_line(clock) or "no time finding dates this clock"]
-    lines += [_event_text(n, e) for n, e in enumerate(events, 1)]
-    lines += [f"not placed: #{p['clip']['id']} {p['clip']['name']}: {p['reason']}"
-              for p in clock["not_placed"]]  # fmt: skip
+    out.append(f'<text x="20" y="{y + 22}" fill="#969696">incident clock</text>')
+    lines = _footer(clock, events)
     for k, text in enumerate(lines):
         out.append(f'<text x="20" y="{y + 52 + 30 * k}">{escape(text)}</text>')
     out.append("</svg>\n")
