@@ -289,3 +289,15 @@ def test_cli_timeline_and_events(clips: Clips, settings: Settings, tmp_path: Pat
     assert code == 1 and "no incident #99 in this case" in out
     code, out = _run(settings, "incident", "events", "clip:999")
     assert code == 1 and "clip #999 is in no incident" in out
+
+
+def test_a_moment_summed_from_offsets_names_the_frame_that_starts_there(analysed: Clips) -> None:
+    k = analysed
+    # B starts 0.7 s after A: an event at B's 0.1 s is A's 0.8 s, which 0.7 + 0.1 misses
+    # in binary floating point by a hair (0.7999999999999999).
+    links.add_link(k.app, str(k.a), str(k.b), "same-incident", "x", offset=-0.7)
+    events.add_event(k.app, str(k.b), at="0.1", label="flash")
+    [event] = incident_events(k.app, _ref(k))["events"]
+    [a] = event["also_seen_in"]
+    assert a["clip_seconds"] == 0.8
+    assert a["frame_index"] == frames.frame_index_at(k.app, str(k.a), "0.8")

@@ -504,8 +504,10 @@ def _coverage(clock: _Clock, seconds: float, skip: int | None = None) -> list[di
         covers = -GAP_MIN <= clip_seconds <= duration + GAP_MIN
         entry: dict[str, Any] = {"clip": doc["clip"], "covers": covers}
         if covers:
-            clip_seconds = min(max(clip_seconds, 0.0), duration)
-            entry["clip_seconds"] = round(clip_seconds, 6)
+            # Rounded to the microsecond before the lookup: float sums of offsets must not
+            # land a hair before a frame's start and name the frame before it.
+            clip_seconds = round(min(max(clip_seconds, 0.0), duration), 6)
+            entry["clip_seconds"] = clip_seconds
             entry["frame_index"] = _frame_at(clock.tables[c], clip_seconds)
         else:
             entry["clip_seconds"] = None
