@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from verifier.cli.main import cli
 from verifier.config import Settings
 from verifier.db.models import CustodyEvent, StoredFile
+from verifier.errors import VerifierError
 from verifier.services import cases, chronolocation, events, frames, links
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
@@ -246,6 +248,7 @@ def test_the_figure_is_stored_with_its_hash(clips: Clips, tmp_path: Path) -> Non
             assert event is not None and event.details["sha256"] == figure.sha256
         assert clips.app.store.resolve(figure.stored_path).read_bytes() == data
     svg = (tmp_path / "timeline.svg").read_text()
+    ElementTree.fromstring(svg)  # well-formed: a report tool can embed it
     assert svg.count('class="gap"') == 1 and svg.count('class="event"') == 1
     assert svg.count('class="span"') == 2
     assert data[:5] == b"<svg "
@@ -253,9 +256,16 @@ def test_the_figure_is_stored_with_its_hash(clips: Clips, tmp_path: Path) -> Non
     assert verify(clips.app).ok
 
 
+def test_no_figure_without_a_placed_clip(clips: Clips, tmp_path: Path) -> None:
+    links.add_link(clips.app, str(clips.a), str(clips.b), "same-incident", "no offset known")
+    with pytest.raises(VerifierError, match="no clip could be placed on its clock"):
+        store_timeline(clips.app, _ref(clips), tmp_path / "t.png")
+    assert not (tmp_path / "t.png").exists()
+
+
 def test_the_figure_refuses_other_formats(clips: Clips, tmp_path: Path) -> None:
     _chain(clips)
-    with pytest.raises(Exception, match="--out: the figure is written as PNG or SVG"):
+    with pytest.raises(VerifierError, match="--out: the figure is written as PNG or SVG"):
         store_timeline(clips.app, _ref(clips), tmp_path / "t.jpg")
 
 
