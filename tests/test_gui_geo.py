@@ -138,7 +138,7 @@ def test_confirming_a_proposed_gps_finding_changes_its_status(
     win, _ = _window(qtbot, app, "Still", 1, "still.jpg")
     pane = win.geolocation
     qtbot.waitUntil(lambda: len(pane.findings) == 1, timeout=10_000)
-    assert pane.table.item(0, 1).text() == "PROPOSED (metadata GPS)"
+    assert pane.table.item(0, 1).text() == "PROPOSED"
     assert "Proposed, not accepted" in pane.details.toPlainText()
     assert pane.confirm_button.isEnabled() and pane.reject_button.isEnabled()
     qtbot.mouseClick(pane.confirm_button, Qt.MouseButton.LeftButton)
@@ -165,7 +165,11 @@ def test_a_stale_edit_is_refused_and_explained(qtbot: Any, app: App, fixture_dir
     pane.edit_selected()
     dialog = pane.dialog
     assert isinstance(dialog, FindingDialog)
+    assert dialog.precision.text() == "not given"  # the GPS tag states no precision
+    assert dialog.location.text() == f"{pane.findings[0]['lat']:.6f}, {pane.findings[0]['lon']:.6f}"
+    assert set(dialog.changes()) == set()
     dialog.place.setText("mine")
+    assert dialog.changes() == {"place": "mine"}
     qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.dialog is not dialog, timeout=10_000)
     assert "changed by someone else" in pane.dialog.windowTitle()
@@ -221,6 +225,10 @@ def test_links_pane_adds_rejects_confirms_and_compares_by_the_offset(
                        "↔ both ways", "probable", "confirmed", "+0.400"]  # fmt: skip
 
     pane.select(stored["id"])
+    assert pane.note.text().startswith(f"Link #{stored['id']}: same incident (another viewpoint), "
+                                       f"A #{a} static_a.mp4 ↔ B #{b} static_b.mp4")  # fmt: skip
+    assert "B time = A time +0.400 s" in pane.note.text()
+    assert pane.note.text().endswith("Why: the same convoy from the other side of the road")
     qtbot.mouseClick(pane.reject_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: pane.links[0]["status"] == "rejected", timeout=10_000)
     assert list_links(app, clip_ref=ClipId(a))[0]["status"] == "rejected"
@@ -325,7 +333,7 @@ def test_incidents_view_draws_one_node_per_clip_and_one_edge_per_link(
     assert sorted(view.nodes[0]) == [a, b, c]
     assert sorted(e[0] for e in view.edges) == [one["id"], two["id"]]
     labels = {e[0]: e[2].text() for e in view.edges}
-    assert labels == {one["id"]: "same-incident", two["id"]: "continuation +3.00 s"}
+    assert labels == {one["id"]: "same-incident", two["id"]: "continuation +3.000 s"}
     assert view.nodes[0][b].name_item.text() == "static_b.mp4"
     assert view.titles[0].text() == f"Unnamed incident (clip:{a})"
 

@@ -118,7 +118,10 @@ def finding_html(g: dict[str, Any]) -> str:
         ("Point", f"<b>{_esc(decimal)}</b>"),
         ("DMS", _esc(dms)),
         ("MGRS", _esc(mgrs)),
-        ("As typed", _esc(g.get("coordinate_text"))),
+        (
+            "As typed" if g.get("origin") == "manual" else "As recorded",
+            _esc(g.get("coordinate_text")),
+        ),
         ("Open in", links),
         ("Precision", _esc(precision)),
         ("Confidence", _esc(g["confidence"])),
@@ -202,11 +205,15 @@ class FindingDialog(QDialog):
         form.addRow("", self.parsed)
 
         self.precision = QDoubleSpinBox(self)
-        self.precision.setRange(0.1, 1_000_000)
+        self.precision.setRange(0.0, 1_000_000)
         self.precision.setDecimals(1)
         self.precision.setSuffix(" m")
-        self.precision.setValue(float(self.finding.get("precision_m") or 50.0))
-        self.precision.setToolTip("Radius within which the camera stood")
+        self.precision.setSpecialValueText("not given")  # shown at 0: a GPS tag states none
+        if self.finding:
+            self.precision.setValue(float(self.finding.get("precision_m") or 0.0))
+        else:
+            self.precision.setValue(50.0)
+        self.precision.setToolTip("Radius within which the camera stood, in metres")
         form.addRow("Precision (radius)", self.precision)
         self.confidence = QComboBox(self)
         self.confidence.addItems(list(CONFIDENCES))
@@ -394,7 +401,7 @@ class FindingDialog(QDialog):
         """Everything as the service takes it (raises on unreadable frame numbers)."""
         return {
             "at": self.location.text().strip(),
-            "precision_m": float(self.precision.value()),
+            "precision_m": float(self.precision.value()),  # 0: refused by the service
             "confidence": self.confidence.currentText(),
             "method": self.method.currentText(),
             "place": self.place.text().strip(),
@@ -419,8 +426,8 @@ class FindingDialog(QDialog):
             old = before[key]
             if isinstance(value, list):
                 value = sorted(set(value))
-            if key == "precision_m" and old is not None and abs(float(old) - value) < 0.05:
-                continue
+            if key == "precision_m" and abs(float(old or 0.0) - value) < 0.05:
+                continue  # unchanged (or still not given)
             if value != old:
                 out[key] = value
         return out
@@ -538,7 +545,7 @@ class GeolocationPane(QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(findings))
         for r, g in enumerate(findings):
-            status = "PROPOSED (metadata GPS)" if g["status"] == "proposed" else g["status"]
+            status = "PROPOSED" if g["status"] == "proposed" else g["status"]
             values = [f"#{g['id']}", status, g["confidence"], g["method"], g.get("place") or "",
                       f"{g['lat']:.5f}, {g['lon']:.5f}"]  # fmt: skip
             for c, value in enumerate(values):

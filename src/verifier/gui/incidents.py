@@ -60,6 +60,9 @@ EDGE_STYLES: dict[str, tuple[str, Qt.PenStyle]] = {
 }
 NODE_RADIUS = 26.0
 GROUP_GAP = 120.0
+ROW_GAP = 90.0
+#: Incidents wrap onto a new row past this width (scene units), so many fit one screen.
+ROW_WIDTH = 1100.0
 
 
 def circle_positions(count: int) -> tuple[list[QPointF], float]:
@@ -251,18 +254,23 @@ class IncidentsView(QDialog):
             )
             self.titles.append(text)
             return
-        x = 0.0
+        x = y = row_height = 0.0
         for incident in self.incidents:
             points, radius = circle_positions(len(incident["clips"]))
             half = radius + NODE_RADIUS + 90
-            centre = QPointF(x + half, 0)
+            tall = max((abs(p.y()) for p in points), default=0.0)  # a row of two is flat
+            height = 2 * (tall + NODE_RADIUS) + 110
+            if x > 0 and x + 2 * half > ROW_WIDTH:
+                x, y, row_height = 0.0, y + row_height + ROW_GAP, 0.0
+            row_height = max(row_height, height)
+            centre = QPointF(x + half, y + tall + NODE_RADIUS + 60)
             title = self.scene.addSimpleText(incident_title(incident))
             bold = QFont()
             bold.setBold(True)
             bold.setPointSizeF(bold.pointSizeF() * 1.15)
             title.setFont(bold)
             box = title.boundingRect()
-            title.setPos(centre.x() - box.width() / 2, -radius - NODE_RADIUS - 48)
+            title.setPos(centre.x() - box.width() / 2, centre.y() - tall - NODE_RADIUS - 48)
             self.titles.append(title)
             nodes: dict[int, ClipNode] = {}
             for clip, point in zip(incident["clips"], points, strict=False):
@@ -273,6 +281,24 @@ class IncidentsView(QDialog):
             self._draw_edges(incident["links"], nodes)
             x += 2 * half + GROUP_GAP
         self.graph.setSceneRect(self.scene.itemsBoundingRect().adjusted(-30, -30, 30, 30))
+        self.fit()
+
+    def fit(self) -> None:
+        """Show every incident: scale the graph down when it is larger than the view,
+        never up (names stay at their reading size)."""
+        rect = self.graph.sceneRect()
+        viewport = self.graph.viewport().size()
+        self.graph.resetTransform()
+        if rect.width() > viewport.width() or rect.height() > viewport.height():
+            self.graph.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self.fit()
 
     def _draw_edges(self, links: list[dict[str, Any]], nodes: dict[int, ClipNode]) -> None:
         seen: dict[frozenset[int], int] = defaultdict(int)
@@ -316,7 +342,7 @@ class IncidentsView(QDialog):
         middle = path.pointAtPercent(0.5)
         text = link["type"]
         if link.get("offset") is not None:
-            text += f" {float(link['offset']):+.2f} s"
+            text += f" {float(link['offset']):+.3f} s"
         if link["status"] != "confirmed":
             text += f" ({link['status']})"
         label = QGraphicsSimpleTextItem(text)
@@ -354,6 +380,10 @@ class IncidentsView(QDialog):
             names = ", ".join(f"#{c['id']} {c['name']}" for c in incident["clips"])
             self.members.setText(f"Clips: {names}. Links: {len(incident['links'])}.")
             nodes = self.nodes[row] if 0 <= row < len(self.nodes) else {}
+            for r, group in enumerate(self.nodes):
+                for node in group.values():
+                    node.setPen(QPen(QColor("#d35400" if r == row else "#1f3b63"),
+                                     3.5 if r == row else 2))  # fmt: skip
             if nodes:
                 first = next(iter(nodes.values()))
                 self.graph.ensureVisible(first, 200, 200)

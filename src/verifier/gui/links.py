@@ -94,6 +94,24 @@ def direction_text(link: dict[str, Any], clip_id: int) -> str:
     return "this is an excerpt of it" if a["id"] == clip_id else "it is an excerpt of this"
 
 
+def link_text(link: dict[str, Any]) -> str:
+    """The selected link in full, under the table: type, order, who, when, why."""
+    a, b = link["clip_a"], link["clip_b"]
+    arrow = "→" if link["directional"] else "↔"
+    offset = link.get("offset")
+    parts = [
+        f"Link #{link['id']}: {TYPE_TEXT.get(link['type'], link['type'])}, "
+        f"A #{a['id']} {a['name']} {arrow} B #{b['id']} {b['name']}",
+        f"{link['status']} ({'found by matching' if link['origin'] == 'auto' else 'by hand'})"
+        + (f", confidence {link['confidence']}" if link.get("confidence") else ""),
+    ]
+    if offset is not None:
+        parts.append(f"B time = A time {signed_seconds(float(offset))}")
+    when = str(link.get("created_at") or "").replace("T", " ")[:19]
+    parts.append(f"recorded by {link.get('created_by')} at {when} UTC")
+    return " · ".join(parts) + f"\nWhy: {link.get('rationale') or '–'}"
+
+
 def relation_of_link(link: dict[str, Any]) -> dict[str, Any]:
     """What the comparison window takes, for a link with an offset: A and B as stored,
     B following A at ``b_time = a_time + offset`` (no matched frame pairs)."""
@@ -280,6 +298,7 @@ class LinksPane(QWidget):
         self.clip_id: int | None = None
         self.clip_name = ""
         self.links: list[dict[str, Any]] = []
+        self.summary = ""
         self.dialog: QDialog | QMessageBox | None = None
         self.add_button = QPushButton("Add link…", self)
         self.add_button.setToolTip("Link this clip to another clip of the case")
@@ -309,9 +328,11 @@ class LinksPane(QWidget):
         table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.verticalHeader().hide()
-        table.setWordWrap(True)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setMinimumSectionSize(24)
         table.itemSelectionChanged.connect(self._selection)
         table.doubleClicked.connect(lambda _index: self.compare_selected())
         self.table = table
@@ -363,27 +384,34 @@ class LinksPane(QWidget):
                 elif colour is not None:
                     cell.setForeground(QBrush(colour))
                 self.table.setItem(r, c, cell)
-        self.table.resizeColumnsToContents()
-        for column, cap in ((2, 150), (3, 120)):
+        # Every column on screen, one line a link: short ones fit their text, the clip
+        # name and direction are capped (elided, whole in the tooltip), the rationale
+        # takes the rest; the selected link is spelt out in full under the table.
+        header = self.table.horizontalHeader()
+        for column in range(self.table.columnCount() - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            self.table.resizeColumnToContents(column)
+        for column, cap in ((2, 140), (3, 100)):
             if self.table.columnWidth(column) > cap:
                 self.table.setColumnWidth(column, cap)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header.setSectionResizeMode(self.table.columnCount() - 1, QHeaderView.ResizeMode.Stretch)
         self.table.blockSignals(False)
         if selected is not None:
             for r, link in enumerate(links):
                 if link["id"] == selected:
                     self.table.selectRow(r)
+        self.summary = ""
         if clip_id is None:
-            self.note.setText("")
+            self.summary = ""
         elif not links:
-            self.note.setText(
+            self.summary = (
                 "No links yet. Add link… records that another clip shows the same incident, the "
                 "same place, a continuation…, with why; Save this alignment in the comparison "
                 "window stores an offset found by eye."
             )
         else:
             proposed = sum(1 for link in links if link["status"] == "proposed")
-            self.note.setText(
+            self.summary = (
                 f"{len(links)} link(s)"
                 + (f", {proposed} proposed by matching: confirm or reject them" if proposed else "")
                 + ". Offsets: B time = A time + offset."
@@ -403,6 +431,7 @@ class LinksPane(QWidget):
 
     def _selection(self) -> None:
         link = self.selected()
+        self.note.setText(self.summary if link is None else link_text(link))
         self.add_button.setEnabled(self.clip_id is not None)
         self.delete_button.setEnabled(link is not None)
         self.confirm_button.setEnabled(link is not None and link["status"] != "confirmed")
