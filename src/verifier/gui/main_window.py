@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
             app, self.runner, lambda: [(r.id, r.name) for r in self.browser.model.rows], self
         )
         self.links.compareRequested.connect(self.compare)
+        self.links.changed.connect(self.refresh)
         self.tabs = QTabWidget(self)
         self.tabs.setUsesScrollButtons(True)  # more tabs than a 660-pixel column shows
         self.tabs.addTab(self.metadata, "Metadata")
