@@ -26,7 +26,12 @@ Metadata tab of a video and of a still with GPS, when the case holds one
 (metadata-video.png, metadata-still.png), and time.png and time-dialog.png
 (the Time tab with a window over Kyiv's clock change, a proposal from the
 first appearance, and the add dialog; these add a geolocation, a post and a
-time finding to the clip when it has none).
+time finding to the clip when it has none). At both sizes it also shoots the
+Geolocation tab on a clip with a finding and on one with a proposed GPS tag
+(geolocation-*.png, geolocation-proposed-*.png), the Links tab on the clip
+with the most links (links-*.png) and the incidents view (incidents-*.png),
+plus the finding editor (geolocation_editor.png); add findings and links with
+the CLI first (`verifier geo add`, `verifier link add`).
 """
 
 from __future__ import annotations
@@ -195,6 +200,7 @@ def main() -> int:
     shoot_appearances_and_log(window, clip.id, out)
     readability_shots(window, out)
     time_tab(app, window, clip.id, out)
+    shoot_geolocation_links_incidents(window, out)
     window.close()
     qt.processEvents()
     return 0
@@ -301,6 +307,59 @@ def time_tab(app: App, window: MainWindow, clip_id: int, out: Path) -> None:
     QApplication.processEvents()
     capture(dialog, out / "time-dialog.png")
     dialog.reject()
+
+
+def shoot_geolocation_links_incidents(window: MainWindow, out: Path) -> None:
+    """The Geolocation and Links tabs and the incidents view at a laptop's and a desk's size."""
+    from verifier.services.geolocation import list_geolocations
+    from verifier.services.links import list_links
+
+    app = window.app
+    findings = list_geolocations(app)
+    manual = next((g["clip_id"] for g in findings if g["origin"] == "manual"), None)
+    proposed = next((g["clip_id"] for g in findings if g["status"] == "proposed"), None)
+    counts: dict[int, int] = {}
+    for link in list_links(app):
+        for side in ("clip_a", "clip_b"):
+            counts[link[side]["id"]] = counts.get(link[side]["id"], 0) + 1
+    linked = max(counts, key=lambda c: (counts[c], -c)) if counts else None
+    screen = QApplication.primaryScreen().availableGeometry()
+    for width, height in ((1366, 768), (1680, 1000)):
+        if screen.width() < width or screen.height() < height:
+            print(f"skipped the {width}x{height} geolocation shots: the X screen is smaller")
+            continue
+        window.showNormal()
+        window.resize(width, height - 28)
+        window.move(0, 0)
+        for name, clip_id, pane in (("geolocation", manual, window.geolocation),
+                                    ("geolocation-proposed", proposed, window.geolocation),
+                                    ("links", linked, window.links)):  # fmt: skip
+            if clip_id is None:
+                print(f"skipped {name}-{width}x{height}.png: no such clip (use the CLI first)")
+                continue
+            window.browser.select_clip(clip_id)
+            window.runner.wait_idle()
+            window.tabs.setCurrentWidget(pane)
+            window.runner.wait_idle()
+            QApplication.processEvents()
+            capture(window, out / f"{name}-{width}x{height}.png")
+        window.show_incidents()
+        view = window.dialog
+        window.runner.wait_idle()
+        view.move(0, 0)
+        view.resize(width, height - 60)
+        QTest.qWait(400)
+        capture(view, out / f"incidents-{width}x{height}.png")
+        view.close()
+    if manual is not None:
+        window.browser.select_clip(manual)
+        window.runner.wait_idle()
+        window.geolocation.edit_selected()
+        dialog = window.geolocation.dialog
+        dialog.move(40, 40)
+        QTest.qWait(400)
+        capture(dialog, out / "geolocation_editor.png")
+        dialog.reject()
 
 
 if __name__ == "__main__":

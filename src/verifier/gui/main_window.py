@@ -36,6 +36,8 @@ from verifier.gui.dialogs import (
     describe_shape,
     shape_of,
 )
+from verifier.gui.geolocation import GeolocationPane
+from verifier.gui.links import LinksPane
 from verifier.gui.panes import (
     AnnotationsPane,
     ClipDetails,
@@ -110,13 +112,26 @@ class MainWindow(QMainWindow):
         self.annotations.annotationChosen.connect(self._show_annotation)
         self.annotations.editRequested.connect(self._edit_annotation)
         self.annotations.deleteRequested.connect(self._delete_annotation)
+        self.geolocation = GeolocationPane(
+            app, self.runner,
+            lambda: (self.viewer.current_index, self.annotations.annotations), self,
+        )  # fmt: skip
+        self.geolocation.changed.connect(self.refresh)
+        self.links = LinksPane(
+            app, self.runner, lambda: [(r.id, r.name) for r in self.browser.model.rows], self
+        )
+        self.links.compareRequested.connect(self.compare)
+        self.links.changed.connect(self.refresh)
         self.tabs = QTabWidget(self)
+        self.tabs.setUsesScrollButtons(True)  # more tabs than a 660-pixel column shows
         self.tabs.addTab(self.metadata, "Metadata")
         self.tabs.addTab(self.keyframes, KeyframeStrip.TITLE)
         self.tabs.setTabToolTip(1, KeyframeStrip.TIP)
         self.tabs.addTab(self.provenance, "Appearances")
         self.tabs.addTab(self.matches, "Matches")
         self.tabs.addTab(self.annotations, "Annotations")
+        self.tabs.addTab(self.geolocation, "Geolocation")
+        self.tabs.addTab(self.links, "Links")
         self.chrono = ChronolocationPane(app, self.runner, lambda: self.viewer.current_index, self)
         self.tabs.addTab(self.chrono, "Time")
 
@@ -191,6 +206,7 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
+        self._action(case, "Incidents…", self.show_incidents, "Ctrl+Shift+N")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
         self._action(case, "Refresh", self.refresh)
@@ -332,6 +348,9 @@ class MainWindow(QMainWindow):
             at, self.start_at = self.start_at[1], None
         self.viewer.open_clip(clip_id, at)
         self.chrono.set_clip(clip_id)
+        self.geolocation.show_clip(clip_id)
+        name = next((r.name for r in self.browser.model.rows if r.id == clip_id), "")
+        self.links.show_clip(clip_id, name)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)
@@ -616,6 +635,7 @@ class MainWindow(QMainWindow):
         window = ComparisonWindow(self.app, self.runner, relation, None)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.destroyed.connect(lambda _o=None, w=window: self._forget(w))
+        window.alignmentSaved.connect(lambda _link: self.links.reload())
         self.comparisons.append(window)
         window.show()
 
@@ -673,6 +693,17 @@ class MainWindow(QMainWindow):
             return
         dialog = CustodyLogDialog(self, self.app, self.runner, self.case_id, self.clip_id)
         self._present(dialog, modal=False)
+
+    def show_incidents(self) -> None:
+        """The case's incidents as a graph; clicking a clip opens it here."""
+        from verifier.gui.incidents import IncidentsView
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: incidents belong to a case.")
+            return
+        view = IncidentsView(self, self.app, self.runner, self.case_name)
+        view.clipChosen.connect(self.browser.select_clip)
+        self._present(view, modal=False)
 
     def _forget(self, window: QWidget) -> None:
         if window in self.comparisons:
