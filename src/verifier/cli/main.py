@@ -21,6 +21,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     landmarks,
     matching,
     provenance,
+    sun,
     workbench,
 )
 from verifier.cli.base import cli
