@@ -14,10 +14,13 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner, Result
+from tests.helpers import import_one
 
 from verifier.cli.main import cli
 from verifier.geo.sun import Measurement, find_windows, zone_at
 from verifier.geo.sun_figure import HEIGHT, WIDTH, draw_sun_path
+from verifier.services.context import App
+from verifier.services.sun import frame_interval
 
 KYIV = "50.4501, 30.5234"
 KHARKIV = "49.9935, 36.2304"
@@ -167,3 +170,28 @@ def test_the_figure_paints_the_window_where_the_sun_is_at_its_best_moment() -> N
     # Elevation axis from -30° to 50° this day over rows 48..670.
     y_best = 670 - (window.best_apparent_elevation + 30) / 80 * (670 - 48)
     assert abs(float(np.median(ys)) - y_best) < 15
+
+
+def test_two_shadows_take_the_interval_from_the_clip_frame_times(
+    app: App, make_fixture, tmp_path: Path
+) -> None:
+    clip_id = import_one(app, make_fixture("cut.mp4"))  # 25 fps from 0 s
+    found = frame_interval(app, str(clip_id), 10, 60)
+    assert found.seconds == pytest.approx(2.0)
+    assert frame_interval(app, str(clip_id), 60, 10).seconds == pytest.approx(-2.0)
+    app.close()
+    result = run(tmp_path, "--at", KYIV, "--date", "2025-05-10", "--ratio", "1.13",
+                 "--clip", str(clip_id), "--frame", "10", "--frame2", "60",
+                 "--shadow-bearing2", "301", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["interval_from_clip"]["seconds"] == pytest.approx(2.0)
+    assert data["measurements"][1]["offset_s"] == pytest.approx(2.0)
+    result = run(tmp_path, "--at", KYIV, "--date", "2025-05-10", "--ratio", "1.13",
+                 "--clip", str(clip_id), "--frame", "10", "--frame2", "5000",
+                 "--shadow-bearing2", "301")  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --frame2: frame 5000 is outside clip")
+    result = run(tmp_path, "--at", KYIV, "--date", "2025-05-10", "--ratio", "1.13",
+                 "--clip", str(clip_id), "--frame", "10", "--shadow-bearing2", "301")  # fmt: skip
+    assert result.stderr.startswith("error: --frame/--frame2: --clip needs both frames")

@@ -25,7 +25,7 @@ from typing import Any
 import click
 
 from verifier.cli import render
-from verifier.cli.base import cli, json_option
+from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
 from verifier.geo.coords import CoordinateError, parse_location
 from verifier.geo.sun import (
     DEFAULT_BEARING_TOLERANCE,
@@ -141,6 +141,14 @@ def _zone_text(zone: Zone) -> str:
     help="Seconds from the first measurement to the second (may be negative).",
 )
 @click.option(
+    "--clip",
+    "clip_ref",
+    metavar="CLIP",
+    help="Take the interval from this clip's frame times (with --frame and --frame2).",
+)
+@click.option("--frame", "frame_a", type=int, metavar="N1", help="Frame of the first measurement.")
+@click.option("--frame2", "frame_b", type=int, metavar="N2", help="Frame of the second one.")
+@click.option(
     "--shadow-bearing2",
     "--bearing2",
     "bearing2",
@@ -172,8 +180,11 @@ def _zone_text(zone: Zone) -> str:
     metavar="FILE.png",
     help="Also draw the sun's path over the day, with the matches, as PNG.",
 )
+@case_option
 @json_option
+@pass_cli
 def sun_cmd(
+    cli_ctx: CliContext,
     at: str | None,
     time_text: str | None,
     date_text: str | None,
@@ -190,6 +201,10 @@ def sun_cmd(
     where: bool,
     out: Path | None,
     figure: Path | None,
+    clip_ref: str | None,
+    frame_a: int | None,
+    frame_b: int | None,
+    case_name: str | None,
     as_json: bool,
 ) -> None:
     """The sun at a place and time, and when or where a measured shadow fits.
@@ -198,11 +213,17 @@ def sun_cmd(
     verifier sun --at "50.4501, 30.5234" --time 2024-06-21T09:00Z
     verifier sun --at PLACE --date 2025-03-30 --shadow-bearing 300 --ratio 1.2
     verifier sun --at PLACE --date D --shadow-bearing 250 --interval 600 --shadow-bearing2 262
+    verifier sun --at PLACE --date D --ratio 1.1 --clip 12 --frame 40 --frame2 640 --bearing2 262
     verifier sun --where --time 2025-03-13T09:30Z --ratio 0.83 --out band.geojson
 
     Defaults: bearing ±5°, ratio ±10 %. A time without an offset is the local
     clock at --at. Sun positions by NREL SPA (pvlib), with standard refraction.
     """
+    interval_note = None
+    if clip_ref is not None or frame_a is not None or frame_b is not None:
+        interval, interval_note = _clip_interval(
+            cli_ctx, clip_ref, frame_a, frame_b, interval, case_name
+        )
     second_given = any(v is not None for v in (bearing2, ratio2, tolerance2, ratio_tol2))
     if second_given and interval is None:
         raise SunError("--interval: a second measurement needs the seconds between the two")
@@ -259,7 +280,7 @@ def sun_cmd(
                 query=_query_text(search),
             )
             write_png(image, figure)
-        _print_search(search, figure, as_json)
+        _print_search(search, figure, as_json, interval_note)
         return
     if time_text is None:
         raise SunError("--time: give --time for the sun at an instant, or --date to search")
@@ -301,15 +322,24 @@ def _window_line(w: Window, zone: Zone) -> str:
     )
 
 
-def _print_search(search: WindowSearch, figure: Path | None, as_json: bool) -> None:
+def _print_search(
+    search: WindowSearch, figure: Path | None, as_json: bool, interval: dict[str, Any] | None
+) -> None:
     if as_json:
         data = search.to_json()
+        data["interval_from_clip"] = interval
         data["figure"] = str(figure) if figure else None
         render.print_json(data)
         return
     zone = search.zone
     _say(f"Place     {search.lat:.6f}, {search.lon:.6f} ({_zone_text(zone)})")
     _say(_query_text(search).replace("Query: ", "Looking   "))
+    if interval is not None:
+        _say(
+            f"Interval  {interval['seconds']:g} s from frame {interval['frame']} to frame "
+            f"{interval['frame2']} of clip #{interval['clip_id']} ({interval['clip_name']}): "
+            "clip time, taken as real time (no cut or speed change between the frames)"
+        )
     if not search.windows:
         _say("No window: the sun casts no such shadow there on those days.")
     else:
@@ -447,3 +477,34 @@ def _where(
             f"(traced on a {summary['grid_deg']}° grid)"
         )
     _say(f"Written       {out}")
+
+
+def _clip_interval(
+    cli_ctx: CliContext,
+    clip_ref: str | None,
+    frame_a: int | None,
+    frame_b: int | None,
+    interval: float | None,
+    case_name: str | None,
+) -> tuple[float, dict[str, Any]]:
+    """The seconds between two frames of a clip, from the case, and what to say about them."""
+    if clip_ref is None:
+        raise SunError("--clip: --frame and --frame2 are frames of a clip: give --clip")
+    if frame_a is None or frame_b is None:
+        raise SunError("--frame/--frame2: --clip needs both frames")
+    if interval is not None:
+        raise SunError("--interval: give either --interval or --clip with its frames")
+    from verifier.services import cases as case_service
+    from verifier.services.sun import frame_interval
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    found = frame_interval(app, clip_ref, frame_a, frame_b, case)
+    note = {
+        "clip_id": found.clip_id,
+        "clip_name": found.clip_name,
+        "frame": found.frame_a,
+        "frame2": found.frame_b,
+        "seconds": round(found.seconds, 6),
+    }
+    return found.seconds, note
