@@ -237,10 +237,10 @@ def test_a_year_is_searched_in_a_few_seconds() -> None:
 def test_time_with_offset_is_exact_and_naive_time_is_local_at_the_place() -> None:
     zone = zone_at(*KYIV)
     exact, how = parse_time("2025-03-13T12:30+03:00", "--time", zone)
-    assert exact == datetime(2025, 3, 13, 9, 30, tzinfo=UTC) and how == "as given"
+    assert exact == datetime(2025, 3, 13, 9, 30, tzinfo=UTC) and how == "offset as given"
     local, how = parse_time("2025-03-13 11:30", "--time", zone)
     assert local == datetime(2025, 3, 13, 9, 30, tzinfo=UTC)  # EET, +02:00 in March
-    assert how == "local time in Europe/Kyiv"
+    assert how == "read as the local clock in Europe/Kyiv"
     summer, _ = parse_time("2025-07-01T12:00", "--time", zone)
     assert summer == datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
 

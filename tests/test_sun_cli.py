@@ -47,7 +47,7 @@ def test_position_json_and_a_naive_time_read_as_the_local_clock(tmp_path: Path) 
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["utc"] == "2024-06-21T09:00:00Z"
-    assert data["time_read_as"] == "local time in Europe/Kyiv"
+    assert data["time_read_as"] == "read as the local clock in Europe/Kyiv"
     assert data["time"]["offset"] == "+03:00"
     assert data["azimuth_deg"] == pytest.approx(151.183, abs=0.01)
     assert data["shadow_bearing_deg"] == pytest.approx(331.183, abs=0.01)

@@ -318,7 +318,7 @@ def _window_line(w: Window, zone: Zone) -> str:
         f"{start.strftime('%Y-%m-%d %H:%M:%S')} to {end_text} {start.strftime('%z')[:3]}:"
         f"{start.strftime('%z')[3:]}  ({w.start.strftime('%Y-%m-%d %H:%M:%SZ')} to {utc_end}), "
         f"{w.duration_s / 60:.1f} min; best {best.strftime('%H:%M:%S')} "
-        f"(shadow {(w.best_azimuth + 180) % 360:.1f}°, ratio {ratio}){edges}"
+        f"(then shadow {(w.best_azimuth + 180) % 360:.1f}°, ratio {ratio}){edges}"
     )
 
 
@@ -403,7 +403,7 @@ def _print_position(
             "Time",
             f"{instant.strftime('%Y-%m-%d %H:%M:%S')} UTC = "
             f"{local.strftime('%Y-%m-%d %H:%M:%S')} {offset[:3]}:{offset[3:]} local "
-            f"(read {read_as})",
+            f"({read_as})",
         ),
         ("Azimuth", f"{now.azimuth:.3f}° (clockwise from true north)"),
         (

@@ -197,7 +197,7 @@ def parse_time(text: str, option: str, zone: Zone | None = None) -> tuple[dateti
             "or 2025-03-13T12:30+03:00"
         ) from None
     if value.tzinfo is not None:
-        return check_instant(value, option), "as given"
+        return check_instant(value, option), "offset as given"
     if zone is None:
         raise SunError(f"{option}: {text!r} has no offset; add Z for UTC or e.g. +03:00")
     if zone.note is not None:
@@ -219,7 +219,7 @@ def parse_time(text: str, option: str, zone: Zone | None = None) -> tuple[dateti
             f"{option}: {shown} happened twice in {zone.name} (the clocks went back); "
             f"add the offset ({_offset(early)} or {_offset(late)})"
         )
-    return check_instant(early, option), f"local time in {zone.name}"
+    return check_instant(early, option), f"read as the local clock in {zone.name}"
 
 
 def parse_date(text: str, option: str) -> date:
