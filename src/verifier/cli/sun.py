@@ -92,7 +92,7 @@ def _clock(instant: datetime | None, zone: Zone) -> str:
 
 
 def _zone_text(zone: Zone) -> str:
-    return zone.name if zone.note is None else f"UTC ({zone.note})"
+    return zone.name if zone.note is None else zone.note
 
 
 @cli.command("sun", context_settings={"ignore_unknown_options": False})

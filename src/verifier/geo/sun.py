@@ -160,7 +160,7 @@ def zone_at(lat: float, lon: float) -> Zone:
     # timezonefinder answers the nautical "Etc/GMT±N" zones over the oceans:
     # no clock a person there reads, so times are shown in UTC, and said so.
     if not name or name.startswith("Etc/"):
-        return Zone("UTC", UTC, "no civil time zone here (at sea): times are in UTC")
+        return Zone("UTC", UTC, "at sea, no civil time zone: times are in UTC")
     return Zone(name, ZoneInfo(name))
 
 

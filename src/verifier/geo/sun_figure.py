@@ -228,7 +228,7 @@ def draw_sun_path(
     top = HEIGHT - _CAPTION + 58
     cv2.line(canvas, (0, top - 8), (WIDTH, top - 8), (200, 200, 200), 1)
     place = f"{abs(lat):.4f}{'N' if lat >= 0 else 'S'} {abs(lon):.4f}{'E' if lon >= 0 else 'W'}"
-    zone_text = zone.name if zone.note is None else "UTC (no civil time zone: at sea)"
+    zone_text = zone.name if zone.note is None else "at sea, no civil time zone: UTC"
     offset = _utc_offset(zone.local(start))
     end_offset = _utc_offset(zone.local(end))
     clocks = (
@@ -242,7 +242,7 @@ def draw_sun_path(
     lines = [
         (
             f"Sun path at {place}, {day.isoformat()} ({zone_text}, {clocks}); {daylight}; "
-            "hours in local time",
+            f"hours in {'local time' if zone.note is None else 'UTC'}",
             0.55,
             _INK,
             1,
