@@ -177,7 +177,11 @@ def draw_sun_path(
             _shade(canvas, (a0, axes.y0), (a1, axes.y1), _BEARING)
         x = round(float(axes.x(sun_az)))
         cv2.line(canvas, (x, axes.y0), (x, axes.y1), _BEARING, 1, cv2.LINE_AA)
-        _text(canvas, f"shadow {measurement.bearing:g} deg", (x + 4, axes.y0 + 16), 0.45, _BEARING)
+        label = f"sun at {sun_az:g} deg casts shadow {measurement.bearing:g} deg"
+        label_w = cv2.getTextSize(label, _FONT, 0.45, 1)[0][0]
+        # Beside the line, on whichever side leaves the label inside the plot.
+        label_x = x + 4 if x + 4 + label_w <= axes.x1 else x - 4 - label_w
+        _text(canvas, label, (label_x, axes.y0 + 16), 0.45, _BEARING)
     if measurement is not None and measurement.ratio is not None:
         low_r, high_r = measurement.ratio_range() or (measurement.ratio, measurement.ratio)
         e_hi, e_lo = elevation_for_ratio(low_r), elevation_for_ratio(high_r)
