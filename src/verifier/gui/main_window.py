@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
+        self._action(case, "Check consistency…", self.show_checks, "Ctrl+Shift+K")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -672,6 +673,17 @@ class MainWindow(QMainWindow):
             self.runner.show_error("Create or choose a case first: its custody log is shown.")
             return
         dialog = CustodyLogDialog(self, self.app, self.runner, self.case_id, self.clip_id)
+        self._present(dialog, modal=False)
+
+    def show_checks(self) -> None:
+        """The consistency checks of the case; a problem clicked opens its clip here."""
+        from verifier.gui.checks import ChecksDialog
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its findings are checked.")
+            return
+        dialog = ChecksDialog(self, self.app, self.runner, self.case_id)
+        dialog.clipRequested.connect(lambda clip_id: self.browser.select_clip(clip_id))
         self._present(dialog, modal=False)
 
     def _forget(self, window: QWidget) -> None:
