@@ -26,7 +26,9 @@ Metadata tab of a video and of a still with GPS, when the case holds one
 (metadata-video.png, metadata-still.png), and time.png and time-dialog.png
 (the Time tab with a window over Kyiv's clock change, a proposal from the
 first appearance, and the add dialog; these add a geolocation, a post and a
-time finding to the clip when it has none).
+time finding to the clip when it has none), and checks.png (Case ▸ Check
+consistency…, the first problem selected; make some problems in the copy
+with the CLI first, see the README's "Consistency checks").
 """
 
 from __future__ import annotations
@@ -195,6 +197,7 @@ def main() -> int:
     shoot_appearances_and_log(window, clip.id, out)
     readability_shots(window, out)
     time_tab(app, window, clip.id, out)
+    checks_panel(window, out)
     window.close()
     qt.processEvents()
     return 0
@@ -305,3 +308,20 @@ def time_tab(app: App, window: MainWindow, clip_id: int, out: Path) -> None:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def checks_panel(window: MainWindow, out: Path) -> None:
+    """The consistency-checks panel at the screen's size, its first problem selected."""
+    window.show_checks()
+    panel = window.dialog
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    panel.move(0, 0)
+    screen = panel.screen().availableGeometry()
+    panel.resize(min(1100, screen.width()), min(680, screen.height() - 40))
+    items = panel.problem_items()
+    if items:
+        panel.tree.setCurrentItem(items[0])
+    QTest.qWait(400)
+    capture(panel, out / "checks.png")
+    panel.close()

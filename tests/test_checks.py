@@ -74,7 +74,7 @@ def test_window_starting_after_the_first_appearance() -> None:
     [problem] = C.window_after_first_appearance(clip)
     assert problem.message == (
         "time window #9 of clip #3 starts 2024-03-02 11:00 UTC, after its first appearance "
-        "(appearance #7, posted by 2024-03-02 10:00 UTC)"
+        "(appearance #7, posted no later than 2024-03-02 10:00 UTC)"
     )
     ok = ClipFacts(3, "b.mp4", first_post=t("2024-03-02T10:00"), first_post_id=7,
                    windows=(W(9, 3, "2024-03-02T09:00", "2024-03-02T12:00"),))  # fmt: skip
@@ -115,7 +115,9 @@ def test_same_incident_whose_windows_do_not_overlap() -> None:
                  (W(2, 2, "2024-03-02T04:00", "2024-03-02T06:00"),))  # fmt: skip
     [problem] = C.same_incident_apart(link, a, b)
     assert problem.rule == "same-incident-times-apart" and problem.key.endswith("link:8")
-    assert "#1 is 2024-03-01 04:00 UTC to 2024-03-01 06:00 UTC" in problem.message
+    assert (
+        "window #1 is 2024-03-01 04:00 UTC to 2024-03-01 06:00 UTC, window #2 is" in problem.message
+    )
     a, b = _pair(
         (W(1, 1, "2024-03-01T04:00", "2024-03-01T06:00"),), (W(2, 2, "2024-03-01T05:00", None),)
     )
@@ -384,3 +386,10 @@ def test_cli_check_ack_unack_and_exit_codes(
     assert code == 2 and json.loads(out)["open"] == 1
     code, out = _run(settings, "check", "unack", key)
     assert code == 1 and "error: KEY: no acknowledgement" in out
+
+
+def test_cli_prints_keys_as_typed(app: App, two: tuple[int, int], settings: Settings) -> None:
+    code, out = _run(settings, "check")
+    assert code == 2, out
+    assert "INFO automatic match left unreviewed" in out
+    assert "key: auto-link-unreviewed:link:1\n" in out  # not rendered as an emoji

@@ -75,4 +75,18 @@ def test_panel_lists_acknowledges_and_opens_clips(qtbot, app: App, fixture_dir: 
     opener = next(b for b in buttons if b is not None and b.text().startswith(f"Open clip #{cut} "))
     qtbot.mouseClick(opener, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.clip_id == cut, timeout=10_000)
+    dialog.close()
+
+    # Case ▸ Check consistency… opens the same panel, wired to the clip table.
+    [action] = [a for a in win.menuBar().actions() if a.text() == "&Case"]
+    [entry] = [a for a in action.menu().actions() if a.text() == "Check consistency…"]
+    entry.trigger()
+    panel = win.dialog
+    assert isinstance(panel, ChecksDialog)
+    qtbot.waitUntil(lambda: panel.loaded, timeout=10_000)
+    first = panel.problem_items()[0]
+    qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.tree.visualItemRect(first).center())  # fmt: skip
+    qtbot.waitUntil(lambda: win.clip_id == meta, timeout=10_000)
+    panel.close()
     win.runner.wait_idle()

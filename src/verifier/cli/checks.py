@@ -22,7 +22,8 @@ PROBLEMS_EXIT = 2
 
 
 def _say(text: str) -> None:
-    render.out.print(text, markup=False, highlight=False)
+    # emoji=False: a key such as "auto-link-unreviewed:link:6" must print as typed.
+    render.out.print(text, markup=False, highlight=False, emoji=False)
 
 
 def problem_lines(doc: dict[str, Any]) -> list[str]:

@@ -280,7 +280,7 @@ def window_after_first_appearance(clip: ClipFacts) -> list[Problem]:
             out.append(_problem(
                 "window-after-first-appearance", "error", [w.item], [clip],
                 f"time window #{w.id} of clip #{clip.id} starts {_t(w.earliest)}, after its "
-                f"first appearance (appearance #{clip.first_post_id}, posted by "
+                f"first appearance (appearance #{clip.first_post_id}, posted no later than "
                 f"{_t(clip.first_post)})",
                 {w.item: _w(w), "first_post": _t(clip.first_post),
                  "appearance": clip.first_post_id},
@@ -340,8 +340,8 @@ def same_incident_apart(link: LinkFacts, a: ClipFacts, b: ClipFacts) -> list[Pro
         out.append(_problem(
             "same-incident-times-apart", "error", [link.item], [a, b],
             f"clips #{a.id} and #{b.id} are linked as the same incident (link #{link.id}) but "
-            f"their time windows do not overlap: #{x.id} is {_t(x.earliest)} to "
-            f"{_t(x.latest)}, #{y.id} is {_t(y.earliest)} to {_t(y.latest)}",
+            f"their time windows do not overlap: window #{x.id} is {_t(x.earliest)} to "
+            f"{_t(x.latest)}, window #{y.id} is {_t(y.earliest)} to {_t(y.latest)}",
             {link.item: link.version, **{w.item: _w(w) for w in a.windows + b.windows}},
         ))  # fmt: skip
     if a.places and b.places:
@@ -623,6 +623,13 @@ class CheckReport:
 
 
 _ORDER = {s: n for n, s in enumerate(SEVERITIES)}
+
+
+def _natural(key: str) -> tuple[Any, ...]:
+    """``link:2`` before ``link:10``."""
+    return tuple(int(part) if part.isdigit() else part for part in key.split(":"))
+
+
 _RULE_ORDER = {r: n for n, r in enumerate(RULES)}
 
 
@@ -667,7 +674,7 @@ def run_checks(app: App, case: CaseRecord | None = None, *, rehash: bool = False
             else:
                 p.acknowledged_before = {**_ack_json(ack),
                                          "changed": _changed(ack.facts, p.facts)}  # fmt: skip
-    problems.sort(key=lambda p: (_ORDER[p.severity], _RULE_ORDER[p.rule], p.key))
+    problems.sort(key=lambda p: (_ORDER[p.severity], _RULE_ORDER[p.rule], _natural(p.key)))
     return CheckReport(case.name, problems, rehashed=rehash)
 
 
