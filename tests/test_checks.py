@@ -366,7 +366,7 @@ def test_cli_check_ack_unack_and_exit_codes(
     assert code == 0 and "marked verified by tester" in out, out
     key = f"verified-without-finding:clip:{a}"
     code, out = _run(settings, "check")
-    assert code == 2, out
+    assert code == 3, out
     assert "ERROR verified clip without a confirmed finding" in out
     assert f"key: {key}" in out
     code, out = _run(settings, "check", "ack", key)
@@ -383,13 +383,13 @@ def test_cli_check_ack_unack_and_exit_codes(
     code, out = _run(settings, "check", "unack", key)
     assert code == 0, out
     code, out = _run(settings, "check", "--json")
-    assert code == 2 and json.loads(out)["open"] == 1
+    assert code == 3 and json.loads(out)["open"] == 1
     code, out = _run(settings, "check", "unack", key)
     assert code == 1 and "error: KEY: no acknowledgement" in out
 
 
 def test_cli_prints_keys_as_typed(app: App, two: tuple[int, int], settings: Settings) -> None:
     code, out = _run(settings, "check")
-    assert code == 2, out
+    assert code == 3, out
     assert "INFO automatic match left unreviewed" in out
     assert "key: auto-link-unreviewed:link:1\n" in out  # not rendered as an emoji

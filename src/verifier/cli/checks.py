@@ -1,8 +1,9 @@
 """`verifier check`: consistency problems of a case, and acknowledging them.
 
-Exit status: 0 when no problem is open (acknowledged ones do not count), 2
+Exit status: 0 when no problem is open (acknowledged ones do not count), 3
 when problems remain, so a script can stop before a report is produced; 1 is
-kept for errors (a bad option, an unknown key).
+an error (an unknown key, a case that does not exist) and 2 a mistyped
+command line (click's usage errors), so neither is taken for "problems".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cl
 from verifier.services import cases as case_service
 from verifier.services import checks as check_service
 
-PROBLEMS_EXIT = 2
+PROBLEMS_EXIT = 3
 """Exit status of `verifier check` while problems remain open."""
 
 
@@ -61,7 +62,7 @@ def check_group(
 ) -> None:  # fmt: skip
     """List the consistency problems of a case: contradicting times and places, links
     against the facts, verified clips without findings, unreviewed matches, damaged
-    evidence. Exits 2 while problems remain open, 0 when none does."""
+    evidence. Exits 3 while problems remain open, 0 when none does."""
     if ctx.invoked_subcommand is not None:
         return
     app = cli_ctx.app()
