@@ -282,7 +282,7 @@ def test_acknowledgement_silences_until_the_facts_change(
     )
     report = C.run_checks(app)
     [back] = [p for p in report.open if p.key == key]
-    assert back.acknowledged_before["changed"] == [f"chronolocation:{later['id']}"]
+    assert back.acknowledged_before["changed"] == [f"time finding #{later['id']}"]
     assert verify(app).ok
     # Withdrawn: logged, and the problem is listed even when the facts are as acknowledged.
     C.acknowledge(app, key, "checked again")

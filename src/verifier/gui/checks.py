@@ -53,7 +53,8 @@ def problem_text(doc: dict[str, Any]) -> str:
              f"Items: {', '.join(doc['items'])}", f"Key: {doc['key']}"]  # fmt: skip
     if doc["acknowledged"]:
         ack = doc["acknowledged"]
-        lines += ["", f"Acknowledged by {ack['by']} ({ack['at'][:16]} UTC): {ack['reason']}"]
+        when = ack["at"][:16].replace("T", " ")
+        lines += ["", f"Acknowledged by {ack['by']} ({when} UTC): {ack['reason']}"]
     elif doc["acknowledged_before"]:
         ack = doc["acknowledged_before"]
         changed = ", ".join(ack["changed"]) or "the facts"

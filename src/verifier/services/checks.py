@@ -633,10 +633,21 @@ def _natural(key: str) -> tuple[Any, ...]:
 _RULE_ORDER = {r: n for n, r in enumerate(RULES)}
 
 
+_FACT_NAMES = {"chronolocation": "time finding", "geolocation": "geolocation", "link": "link"}
+
+
+def _fact_name(key: str) -> str:
+    """A fact's key as people say it: ``chronolocation:4`` is "time finding #4"."""
+    kind, _, ident = key.partition(":")
+    if kind in _FACT_NAMES and ident.isdigit():
+        return f"{_FACT_NAMES[kind]} #{ident}"
+    return key.replace("_", " ")
+
+
 def _changed(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
-    """Which facts differ, named by their key (``chronolocation:4``, ``first_post``)."""
+    """Which facts differ, as people name them ("time finding #4", "first post")."""
     old = old or {}
-    return sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    return [_fact_name(k) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
 def _ack_json(ack: CheckAcknowledgement) -> dict[str, Any]:
@@ -657,23 +668,23 @@ def run_checks(app: App, case: CaseRecord | None = None, *, rehash: bool = False
     with app.db.read() as session:
         clips, links = gather(session, case.id)
         acks = {
-            a.key: a
+            a.key: (_ack_json(a), a.facts)
             for a in session.scalars(
                 select(CheckAcknowledgement).where(CheckAcknowledgement.case_id == case.id)
             )
         }
-        problems = evaluate(clips, links)
-        problems += _nearby(app, case, clips)
-        problems += _integrity(app, case.id, rehash)
-        for p in problems:
-            ack = acks.get(p.key)
-            if ack is None:
-                continue
-            if ack.fingerprint == p.fingerprint:
-                p.acknowledged = _ack_json(ack)
-            else:
-                p.acknowledged_before = {**_ack_json(ack),
-                                         "changed": _changed(ack.facts, p.facts)}  # fmt: skip
+    # The incidents listing and the file checks open their own sessions.
+    problems = evaluate(clips, links)
+    problems += _nearby(app, case, clips)
+    problems += _integrity(app, case.id, rehash)
+    for p in problems:
+        if p.key not in acks:
+            continue
+        ack, facts = acks[p.key]
+        if ack["fingerprint"] == p.fingerprint:
+            p.acknowledged = ack
+        else:
+            p.acknowledged_before = {**ack, "changed": _changed(facts, p.facts)}
     problems.sort(key=lambda p: (_ORDER[p.severity], _RULE_ORDER[p.rule], _natural(p.key)))
     return CheckReport(case.name, problems, rehashed=rehash)
 
