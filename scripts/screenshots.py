@@ -31,7 +31,9 @@ Geolocation tab on a clip with a finding and on one with a proposed GPS tag
 (geolocation-*.png, geolocation-proposed-*.png), the Links tab on the clip
 with the most links (links-*.png) and the incidents view (incidents-*.png),
 plus the finding editor (geolocation_editor.png); add findings and links with
-the CLI first (`verifier geo add`, `verifier link add`).
+the CLI first (`verifier geo add`, `verifier link add`), and checks.png (Case ▸ Check
+consistency…, the first problem selected; make some problems in the copy
+with the CLI first, see the README's "Consistency checks").
 """
 
 from __future__ import annotations
@@ -201,6 +203,7 @@ def main() -> int:
     readability_shots(window, out)
     time_tab(app, window, clip.id, out)
     shoot_geolocation_links_incidents(window, out)
+    checks_panel(window, out)
     window.close()
     qt.processEvents()
     return 0
@@ -364,3 +367,20 @@ def shoot_geolocation_links_incidents(window: MainWindow, out: Path) -> None:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def checks_panel(window: MainWindow, out: Path) -> None:
+    """The consistency-checks panel at the screen's size, its first problem selected."""
+    window.show_checks()
+    panel = window.dialog
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    panel.move(0, 0)
+    screen = panel.screen().availableGeometry()
+    panel.resize(min(1100, screen.width()), min(680, screen.height() - 40))
+    items = panel.problem_items()
+    if items:
+        panel.tree.setCurrentItem(items[0])
+    QTest.qWait(400)
+    capture(panel, out / "checks.png")
+    panel.close()

@@ -14,6 +14,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     analysis,
     annotate,
     cases,
+    checks,
     chrono,
     clips,
     custody,

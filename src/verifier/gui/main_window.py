@@ -209,6 +209,7 @@ class MainWindow(QMainWindow):
         self._action(case, "Incidents…", self.show_incidents, "Ctrl+Shift+N")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
+        self._action(case, "Check consistency…", self.show_checks, "Ctrl+Shift+K")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -704,6 +705,17 @@ class MainWindow(QMainWindow):
         view = IncidentsView(self, self.app, self.runner, self.case_name)
         view.clipChosen.connect(self.browser.select_clip)
         self._present(view, modal=False)
+
+    def show_checks(self) -> None:
+        """The consistency checks of the case; a problem clicked opens its clip here."""
+        from verifier.gui.checks import ChecksDialog
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its findings are checked.")
+            return
+        dialog = ChecksDialog(self, self.app, self.runner, self.case_id)
+        dialog.clipRequested.connect(lambda clip_id: self.browser.select_clip(clip_id))
+        self._present(dialog, modal=False)
 
     def _forget(self, window: QWidget) -> None:
         if window in self.comparisons:
