@@ -393,3 +393,12 @@ def test_cli_prints_keys_as_typed(app: App, two: tuple[int, int], settings: Sett
     assert code == 3, out
     assert "INFO automatic match left unreviewed" in out
     assert "key: auto-link-unreviewed:link:1\n" in out  # not rendered as an emoji
+
+
+def test_an_error_quoting_a_key_prints_it_as_typed(tmp_path: Path) -> None:
+    """Rich's emoji codes would turn ``:link:`` into a picture in the error line."""
+    runner, home = CliRunner(), ["--data-dir", str(tmp_path)]
+    assert runner.invoke(cli, [*home, "case", "new", "K"]).exit_code == 0
+    result = runner.invoke(cli, [*home, "check", "unack", "auto-link-unreviewed:link:9"])
+    assert result.exit_code == 1
+    assert ":link:9" in result.output and "🔗" not in result.output
