@@ -365,10 +365,6 @@ def shoot_geolocation_links_incidents(window: MainWindow, out: Path) -> None:
         dialog.reject()
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def checks_panel(window: MainWindow, out: Path) -> None:
     """The consistency-checks panel at the screen's size, its first problem selected."""
     window.show_checks()
@@ -384,3 +380,7 @@ def checks_panel(window: MainWindow, out: Path) -> None:
     QTest.qWait(400)
     capture(panel, out / "checks.png")
     panel.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
