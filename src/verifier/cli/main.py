@@ -24,6 +24,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     links,
     matching,
     provenance,
+    sync,
     workbench,
 )
 from verifier.cli.base import cli
