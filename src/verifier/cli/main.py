@@ -26,6 +26,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     matching,
     provenance,
     sun,
+    sync,
     workbench,
 )
 from verifier.cli.base import cli
