@@ -225,11 +225,14 @@ def test_store_link_adds_then_updates_the_same_incident_link(
     assert first.link["rationale"].startswith("two drones. offset -0.73")
     assert "GCC-PHAT" in first.link["rationale"]
     assert f"figure file #{first.figure_file_id}" in first.link["rationale"]
+    # The correlation figure is the link's evidence for the offset.
+    assert first.link["evidence"]["figures"] == [first.figure_file_id]
     # Asked from B's side, the same link is updated (stored A->B, so the offset keeps its sign).
     second = sync_clips(app, str(b), str(a), case=case, store_link=True)
     assert second.link is not None and second.link["id"] == first.link["id"]
     assert second.link["offset"] == pytest.approx(-0.73, abs=0.005)
     assert second.link["version"] == first.link["version"] + 1
+    assert second.link["evidence"]["figures"] == [first.figure_file_id, second.figure_file_id]
     with app.db.read() as session:
         query = select(CustodyEvent).where(CustodyEvent.target_type == "link")
         actions = [e.action for e in session.scalars(query.order_by(CustodyEvent.seq))]

@@ -309,16 +309,22 @@ def _store_link(app: App, run: SyncRun, rationale: str | None, case: CaseRecord 
     with app.db.read() as session:
         existing = link_service.same_pair(session, run.a.clip_id, run.b.clip_id, "same-incident")
         found = None if existing is None else (existing.id, existing.version, existing.clip_a_id)
+        evidence = dict(existing.evidence or {}) if existing is not None else {}
+    # The correlation figure is the link's evidence for its offset, beside any it had.
+    if run.figure_file_id is not None:
+        figures = [int(f) for f in evidence.get("figures") or []]
+        evidence["figures"] = [*figures, int(run.figure_file_id)]
     if found is None:
         link = link_service.add_link(app, run.a.clip_id, run.b.clip_id, "same-incident", text,
                                      offset=run.result.offset, confidence=confidence,
-                                     case=case)  # fmt: skip
+                                     evidence=evidence or None, case=case)  # fmt: skip
     else:
         link_id, version, stored_a = found
         # The link may be stored as (B, A): its offset is then the negative.
         offset = run.result.offset if stored_a == run.a.clip_id else -run.result.offset
         link = link_service.edit_link(app, LinkId(link_id), expected_version=version,
-                                      offset=offset, rationale=text)  # fmt: skip
+                                      offset=offset, rationale=text,
+                                      evidence=evidence or None)  # fmt: skip
     return SyncRun(run.a, run.b, run.result, run.settings, run.match_offset, run.match_relation,
                    run.figure_png, run.figure_sha256, run.figure_file_id, run.figure_path,
                    link)  # fmt: skip
