@@ -21,7 +21,7 @@ from verifier.geo.shadow import Line
 from verifier.geo.sun import sun_at
 from verifier.gui.shadow_tool import ShadowToolDialog
 from verifier.gui.tasks import TaskRunner
-from verifier.services import geolocation
+from verifier.services import chronolocation, geolocation
 from verifier.services.context import App
 
 pytestmark = pytest.mark.gui
@@ -111,5 +111,26 @@ def test_find_without_lines_says_what_is_missing(qtbot: Any, app: App, fixture_d
         qtbot.mouseClick(box.find_button, Qt.MouseButton.LeftButton)
         assert runner.errors[-1] == "Draw the reference line first."
         qtbot.waitUntil(lambda: "add a geolocation" in box.place.text(), timeout=10_000)
+        assert box.dates_note.text().startswith("The clip has no time window closed")
+    finally:
+        runner.shutdown()
+
+
+def test_dates_come_from_the_clip_time_window(qtbot: Any, app: App, fixture_dir: Path) -> None:
+    clip = import_one(app, fixture_dir / "cut.mp4")
+    chronolocation.add_chronolocation(app, str(clip), earliest="2025-06-20T12:00Z",
+                                      latest="2025-06-22T12:00Z", confidence="probable",
+                                      method="visible-events", reasoning="heat")  # fmt: skip
+    runner = TaskRunner()
+    try:
+        box = ShadowToolDialog(None, app, runner, clip, 0, None, QSize(320, 240))
+        qtbot.addWidget(box)
+        qtbot.waitUntil(lambda: box.dates_note.text().startswith("From"), timeout=10_000)
+        assert box.date_from.date() == QDate(2025, 6, 20)
+        assert box.date_to.date() == QDate(2025, 6, 22)
+        assert "the clip's time window (finding #" in box.dates_note.text()
+        box.date_to.setDate(QDate(2025, 6, 21))
+        assert box.dates_note.text().startswith("Chosen here;")
+        assert box.dates_note.text().endswith("gives 2025-06-20 to 2025-06-22.")
     finally:
         runner.shutdown()

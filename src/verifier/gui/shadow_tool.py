@@ -14,11 +14,13 @@ the whole calculation, the lines and the figure; the Time tab then lists it.
 
 from __future__ import annotations
 
+import math
 from datetime import date
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage, QPainter, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -42,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.geo.shadow import DEFAULT_PIXEL_ERROR, Line
-from verifier.gui.canvas import Box, FrameCanvas
+from verifier.gui.canvas import Box, FrameCanvas, _haloed
 from verifier.gui.landmarks import FigureView
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ClipId
@@ -65,13 +67,54 @@ HINT = (
 )
 
 
+#: Each line in its own colour, so that object, shadow and reference are told apart.
+ROLE_COLOURS = {"object": "#ffd200", "shadow": "#4fc3ff", "reference": "#7be37b"}
+#: What the next two clicks draw, said on the frame.
+ROLE_HINTS = {
+    "object": "Object: click its base, then its top.",
+    "shadow": "Shadow: click its base (the object's foot), then its tip.",
+    "reference": "Reference: click one end, then the end its bearing points to.",
+}
+
+
 class TwoClickCanvas(FrameCanvas):
-    """A frame canvas where a line is two clicks: the second click ends it."""
+    """A frame canvas where a line is two clicks (the second ends it), each of the three
+    lines drawn in its role's colour with an arrow at its end and its role beside it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hint_text = ROLE_HINTS["object"]
 
     def _add_vertex(self, point: QPointF) -> None:
         super()._add_vertex(point)
         if len(self.vertices) >= 2:
             self.finish_drawing()
+
+    def _paint_boxes(self, painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for box in self.boxes:
+            if len(box.points) < 2:
+                continue
+            colour = QColor(ROLE_COLOURS.get(box.label, "#ffd200"))
+            a, b = (self.frame_to_widget(p) for p in box.points[:2])
+            angle = math.atan2(b.y() - a.y(), b.x() - a.x())
+            head = [QPointF(b.x() - 12 * math.cos(angle + s), b.y() - 12 * math.sin(angle + s))
+                    for s in (0.45, -0.45)]  # fmt: skip
+            arrow = QPolygonF([a, b, head[0], b, head[1]])
+            _haloed(painter, colour, 2, partial(painter.drawPolyline, arrow))
+            self._paint_tag(painter, box.label, QPointF(b.x() + 6, b.y()), colour)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+
+    def _paint_hint(self, painter: QPainter) -> None:
+        text = f"{self.hint_text}  Esc cancels a line in progress."
+        metrics = painter.fontMetrics()
+        width = min(metrics.horizontalAdvance(text) + 16, self.width() - 8)
+        area = QRectF(4, 4, width, metrics.height() + 8)
+        painter.fillRect(area, QColor(0, 0, 0, 170))
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(area.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(text, Qt.TextElideMode.ElideRight,
+                                            int(width) - 16))  # fmt: skip
 
 
 def _fmt_line(line: Line) -> str:
@@ -133,11 +176,15 @@ class ShadowToolDialog(QDialog):
             picker.setToolTip("Use a line annotation already on this frame instead")
             picker.currentIndexChanged.connect(lambda _i, r=role: self._picked(r))
             self.pickers[role] = picker
-            lines.addWidget(button, row, 0)
-            lines.addWidget(label, row, 1)
-            lines.addWidget(picker, row, 2)
-        lines.setColumnStretch(1, 1)
+            swatch = QLabel(f"<span style='color:{ROLE_COLOURS[role]}'>━━▶</span>", self)
+            swatch.setTextFormat(Qt.TextFormat.RichText)
+            lines.addWidget(swatch, row, 0)
+            lines.addWidget(button, row, 1)
+            lines.addWidget(label, row, 2)
+            lines.addWidget(picker, row, 3)
+        lines.setColumnStretch(2, 1)
         self.role_buttons["object"].setChecked(True)
+        self.role_group.idToggled.connect(self._role_changed)
 
         left = QWidget(self)
         left_box = QVBoxLayout(left)
@@ -171,6 +218,12 @@ class ShadowToolDialog(QDialog):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setDate(QDate.currentDate())
+        self._clip_dates: tuple[str, str] | None = None
+        self._clip_dates_source: str | None = None
+        self._dates_edited = False
+        self._setting_dates = False
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(lambda _d: self._dates_changed(edited=True))
         dates = QHBoxLayout()
         dates.addWidget(self.date_from)
         dates.addWidget(QLabel("to", self))
@@ -201,7 +254,7 @@ class ShadowToolDialog(QDialog):
         self.windows = QListWidget(self)
         self.windows.setObjectName("shadowWindows")
         self.windows.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.windows.setMaximumHeight(96)
+        self.windows.setMaximumHeight(self.fontMetrics().height() * 5 + 8)
         self.windows.itemSelectionChanged.connect(self._sync_create)
         self.figure = FigureView(self)
         self.figure.setText("The sun-path figure appears here.")
@@ -269,18 +322,44 @@ class ShadowToolDialog(QDialog):
         self.place.setText(
             context["place"] or "none: add a geolocation to the clip (Geolocation tab) first"
         )
-        if context["dates"]:
+        self._clip_dates = context["dates"]
+        self._clip_dates_source = context["dates_source"]
+        if context["dates"] and not self._dates_edited:
             first, last = (QDate.fromString(d, "yyyy-MM-dd") for d in context["dates"])
+            self._setting_dates = True
             self.date_from.setDate(first)
             self.date_to.setDate(last)
-            self.dates_note.setText(f"From {context['dates_source']}.")
-        else:
-            self.dates_note.setText("The clip has no closed time window: choose the dates.")
+            self._setting_dates = False
+        self._dates_changed()
         self._annotations = {a["id"]: a for a in context["line_annotations"]}
         for picker in self.pickers.values():
             for ident, annotation in self._annotations.items():
                 note = f" {annotation['note']}" if annotation["note"] else ""
                 picker.addItem(f"#{ident} {annotation['label']}{note}"[:60], ident)
+
+    def _role_changed(self, index: int, checked: bool) -> None:
+        if checked:
+            self.canvas.cancel_drawing()
+            self.canvas.hint_text = ROLE_HINTS[list(ROLES)[index]]
+            self.canvas.update()
+
+    def _dates(self) -> tuple[str, str]:
+        return (self.date_from.date().toString("yyyy-MM-dd"),
+                self.date_to.date().toString("yyyy-MM-dd"))  # fmt: skip
+
+    def _dates_changed(self, edited: bool = False) -> None:
+        """Say where the dates come from: the clip's time window, or the person."""
+        if edited and not self._setting_dates:
+            self._dates_edited = True
+        clip = self._clip_dates
+        if clip is None:
+            self.dates_note.setText("The clip has no time window closed at both ends: "
+                                    "choose the dates.")  # fmt: skip
+        elif self._dates() == tuple(clip):
+            self.dates_note.setText(f"From {self._clip_dates_source}.")
+        else:
+            self.dates_note.setText(f"Chosen here; {self._clip_dates_source} gives "
+                                    f"{clip[0]} to {clip[1]}.")  # fmt: skip
 
     def current_role(self) -> str:
         return list(ROLES)[max(self.role_group.checkedId(), 0)]

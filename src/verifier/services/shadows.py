@@ -241,8 +241,10 @@ def shadow_context(app: App, clip_id: ClipId, frame: int) -> dict[str, Any]:
             "dates_source": None,
             "line_annotations": [annotation_json(a) for a in lines],
         }
-        if window is not None and place is not None:
-            first, last = _local_days(window[0], window[1], zone_at(place.lat, place.lon))
+        if window is not None:
+            # Local days at the place; UTC days until the clip has one.
+            zone = zone_at(place.lat, place.lon) if place is not None else Zone("UTC", UTC)
+            first, last = _local_days(window[0], window[1], zone)
             doc["dates"] = (first.isoformat(), last.isoformat())
             doc["dates_source"] = window[2]
         return doc
