@@ -15,7 +15,7 @@ the whole calculation, the lines and the figure; the Time tab then lists it.
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -106,7 +106,7 @@ class TwoClickCanvas(FrameCanvas):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     def _paint_hint(self, painter: QPainter) -> None:
-        text = f"{self.hint_text}  Esc cancels a line in progress."
+        text = f"{self.hint_text}  Esc cancels."
         metrics = painter.fontMetrics()
         width = min(metrics.horizontalAdvance(text) + 16, self.width() - 8)
         area = QRectF(4, 4, width, metrics.height() + 8)
@@ -115,6 +115,12 @@ class TwoClickCanvas(FrameCanvas):
         painter.drawText(area.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter,
                          metrics.elidedText(text, Qt.TextElideMode.ElideRight,
                                             int(width) - 16))  # fmt: skip
+
+
+def _offset(moment: datetime) -> str:
+    """The UTC offset as +03:00 (strftime's %z gives +0300)."""
+    text = moment.strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
 
 
 def _fmt_line(line: Line) -> str:
@@ -470,7 +476,7 @@ class ShadowToolDialog(QDialog):
             text = (
                 f"{number}. {window.start:%Y-%m-%d %H:%M}–{window.end:%H:%M} UTC · "
                 f"local {zone.local(window.start):%Y-%m-%d} {local(window.start)}–"
-                f"{local(window.end)} ({zone.local(window.start):%z}) · best "
+                f"{local(window.end)} ({_offset(zone.local(window.start))}) · best "
                 f"{local(window.best)}"
             )
             item = QListWidgetItem(text)
