@@ -108,13 +108,14 @@ class TwoClickCanvas(FrameCanvas):
     def _paint_hint(self, painter: QPainter) -> None:
         text = f"{self.hint_text}  Esc cancels."
         metrics = painter.fontMetrics()
-        width = min(metrics.horizontalAdvance(text) + 16, self.width() - 8)
+        needed = metrics.horizontalAdvance(text) + 24
+        width = min(needed, self.width() - 8)
+        if needed > width:  # only a narrow canvas cuts the hint short
+            text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(width) - 16)
         area = QRectF(4, 4, width, metrics.height() + 8)
         painter.fillRect(area, QColor(0, 0, 0, 170))
         painter.setPen(QColor(255, 255, 255))
-        painter.drawText(area.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(text, Qt.TextElideMode.ElideRight,
-                                            int(width) - 16))  # fmt: skip
+        painter.drawText(area.adjusted(8, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
 
 def _offset(moment: datetime) -> str:
