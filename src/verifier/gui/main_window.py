@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
+        self._action(case, "Shadow tool…", self.shadow_tool, "Ctrl+Shift+H")
         self._action(case, "Incidents…", self.show_incidents, "Ctrl+Shift+N")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
@@ -684,6 +685,22 @@ class MainWindow(QMainWindow):
         view, index = self.viewer.view, self.viewer.current_index
         default_a = f"{view.clip_id}@{index}" if view is not None and index is not None else ""
         self._present(LandmarksDialog(self, self.app, self.runner, default_a), modal=False)
+
+    def shadow_tool(self) -> None:
+        """The shadow tool on the frame on screen; a finding it records shows in the Time tab."""
+        from verifier.gui.shadow_tool import ShadowToolDialog
+
+        view, index = self.viewer.view, self.viewer.current_index
+        if view is None or index is None:
+            self.runner.show_error("Open a clip first: the shadow is measured on its frame.")
+            return
+        canvas = self.viewer.canvas
+        dialog = ShadowToolDialog(
+            self, self.app, self.runner, view.clip_id, index, canvas.image, canvas.frame_size
+        )
+        dialog.findingCreated.connect(lambda ident: self.chrono.reload(select=ident))
+        dialog.findingCreated.connect(lambda _ident: self._reload_annotations())
+        self._present(dialog, modal=False)
 
     def show_custody_log(self) -> None:
         """The case's custody log, on the open clip's events when a clip is open."""
