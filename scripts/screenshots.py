@@ -26,7 +26,15 @@ Metadata tab of a video and of a still with GPS, when the case holds one
 (metadata-video.png, metadata-still.png), and time.png and time-dialog.png
 (the Time tab with a window over Kyiv's clock change, a proposal from the
 first appearance, and the add dialog; these add a geolocation, a post and a
-time finding to the clip when it has none).
+time finding to the clip when it has none). At both sizes it also shoots the
+Geolocation tab on a clip with a finding and on one with a proposed GPS tag
+(geolocation-*.png, geolocation-proposed-*.png), the Links tab on the clip
+with the most links (links-*.png) and the incidents view (incidents-*.png),
+plus the finding editor (geolocation_editor.png), the shadow tool with a result
+(shadow-tool.png) and the sun-path figure it drew (sun-path.png); add findings
+and links with the CLI first (`verifier geo add`, `verifier link add`), and
+checks.png (Case ▸ Check consistency…, the first problem selected; make some
+problems in the copy with the CLI first, see the README's "Consistency checks").
 """
 
 from __future__ import annotations
@@ -195,6 +203,9 @@ def main() -> int:
     shoot_appearances_and_log(window, clip.id, out)
     readability_shots(window, out)
     time_tab(app, window, clip.id, out)
+    shadow_tool(window, out)
+    shoot_geolocation_links_incidents(window, out)
+    checks_panel(window, out)
     window.close()
     qt.processEvents()
     return 0
@@ -301,6 +312,120 @@ def time_tab(app: App, window: MainWindow, clip_id: int, out: Path) -> None:
     QApplication.processEvents()
     capture(dialog, out / "time-dialog.png")
     dialog.reject()
+
+
+def shadow_tool(window: MainWindow, out: Path) -> None:
+    """The shadow tool on the frame on screen with a result (shadow-tool.png) and the
+    sun-path figure it drew (sun-path.png). The lines are those the sun casts in Kyiv on
+    2025-06-21 at 10:30 local, seen from above, against a road at 20°."""
+    import math
+    from datetime import UTC, datetime
+
+    from PySide6.QtCore import QDate
+
+    from verifier.geo.shadow import Line
+    from verifier.geo.sun import sun_at
+
+    view = window.viewer.view
+    if view is None:
+        return
+    sun = sun_at(50.4501, 30.5234, datetime(2025, 6, 21, 7, 30, tzinfo=UTC))
+    assert sun.shadow_bearing is not None and sun.ratio is not None
+    w, h = view.width, view.height
+    size = min(w, h) * 0.3
+    turn = math.radians(sun.shadow_bearing - 20.0)
+    base = (w * 0.42, h * 0.62)
+    window.shadow_tool()
+    dialog = window.dialog
+    dialog.move(0, 0)
+    window.runner.wait_idle()
+    dialog.set_line("object", Line(*base, base[0], base[1] - size / sun.ratio))
+    dialog.set_line("shadow", Line(*base, base[0] + size * math.sin(turn),
+                                   base[1] - size * math.cos(turn)))  # fmt: skip
+    # The road, drawn in the direction of its bearing (20°): straight up the frame.
+    dialog.set_line("reference", Line(w * 0.12, h * 0.92, w * 0.12, h * 0.92 - size))
+    dialog.bearing.setValue(20.0)
+    dialog.source.setText("road traced on OpenStreetMap (way 4211)")
+    dialog.date_from.setDate(QDate(2025, 6, 20))
+    dialog.date_to.setDate(QDate(2025, 6, 22))
+    dialog.start()
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    capture(dialog, out / "shadow-tool.png")
+    if dialog.run is not None:
+        (out / "sun-path.png").write_bytes(dialog.run.figure_png)
+        print(f"wrote {out / 'sun-path.png'}")
+    dialog.close()
+
+
+def shoot_geolocation_links_incidents(window: MainWindow, out: Path) -> None:
+    """The Geolocation and Links tabs and the incidents view at a laptop's and a desk's size."""
+    from verifier.services.geolocation import list_geolocations
+    from verifier.services.links import list_links
+
+    app = window.app
+    findings = list_geolocations(app)
+    manual = next((g["clip_id"] for g in findings if g["origin"] == "manual"), None)
+    proposed = next((g["clip_id"] for g in findings if g["status"] == "proposed"), None)
+    counts: dict[int, int] = {}
+    for link in list_links(app):
+        for side in ("clip_a", "clip_b"):
+            counts[link[side]["id"]] = counts.get(link[side]["id"], 0) + 1
+    linked = max(counts, key=lambda c: (counts[c], -c)) if counts else None
+    screen = QApplication.primaryScreen().availableGeometry()
+    for width, height in ((1366, 768), (1680, 1000)):
+        if screen.width() < width or screen.height() < height:
+            print(f"skipped the {width}x{height} geolocation shots: the X screen is smaller")
+            continue
+        window.showNormal()
+        window.resize(width, height - 28)
+        window.move(0, 0)
+        for name, clip_id, pane in (("geolocation", manual, window.geolocation),
+                                    ("geolocation-proposed", proposed, window.geolocation),
+                                    ("links", linked, window.links)):  # fmt: skip
+            if clip_id is None:
+                print(f"skipped {name}-{width}x{height}.png: no such clip (use the CLI first)")
+                continue
+            window.browser.select_clip(clip_id)
+            window.runner.wait_idle()
+            window.tabs.setCurrentWidget(pane)
+            window.runner.wait_idle()
+            QApplication.processEvents()
+            capture(window, out / f"{name}-{width}x{height}.png")
+        window.show_incidents()
+        view = window.dialog
+        window.runner.wait_idle()
+        view.move(0, 0)
+        view.resize(width, height - 60)
+        QTest.qWait(400)
+        capture(view, out / f"incidents-{width}x{height}.png")
+        view.close()
+    if manual is not None:
+        window.browser.select_clip(manual)
+        window.runner.wait_idle()
+        window.geolocation.edit_selected()
+        dialog = window.geolocation.dialog
+        dialog.move(40, 40)
+        QTest.qWait(400)
+        capture(dialog, out / "geolocation_editor.png")
+        dialog.reject()
+
+
+def checks_panel(window: MainWindow, out: Path) -> None:
+    """The consistency-checks panel at the screen's size, its first problem selected."""
+    window.show_checks()
+    panel = window.dialog
+    window.runner.wait_idle()
+    QApplication.processEvents()
+    panel.move(0, 0)
+    screen = panel.screen().availableGeometry()
+    panel.resize(min(1100, screen.width()), min(680, screen.height() - 40))
+    items = panel.problem_items()
+    if items:
+        panel.tree.setCurrentItem(items[0])
+    QTest.qWait(400)
+    capture(panel, out / "checks.png")
+    panel.close()
 
 
 if __name__ == "__main__":

@@ -381,3 +381,14 @@ def test_transport_has_icons_and_keys_and_is_disabled_on_stills(
     assert not laptop.viewer.timeline.isVisible() and not laptop.viewer.legend.isVisible()
     open_clip(qtbot, laptop, "offset.mp4")
     assert all(b.isEnabled() for b in _transport(laptop).values())
+
+
+def test_findings_cells_stay_short_and_say_proposals_apart() -> None:
+    from verifier.gui.clips import _counted
+
+    assert _counted(0, None, 0) == "–"
+    assert _counted(0, None, 2) == "2 proposed"
+    assert _counted(1, "probable", 0) == "probable"
+    assert _counted(1, "probable", 1) == "probable +1"
+    assert _counted(3, "confirmed", 0) == "3 · confirmed"
+    assert _counted(1, None, 1) == "1 +1"

@@ -124,7 +124,7 @@ def test_evidence_annotations_must_belong_to_the_linked_clips(four: Four) -> Non
     with pytest.raises(VerifierError, match="no annotation #99"):
         links.add_link(four.app, str(four.a), str(four.b), "same-incident", "x",
                        evidence={"annotations": [99]})  # fmt: skip
-    with pytest.raises(VerifierError, match="not a landmark figure"):
+    with pytest.raises(VerifierError, match="not a landmark or sync figure"):
         links.add_link(four.app, str(four.a), str(four.b), "same-incident", "x",
                        evidence={"figures": [1]})  # fmt: skip
 

@@ -17,10 +17,11 @@ from verifier.cli.main import cli
 from verifier.config import Settings
 from verifier.db.models import Annotation, CustodyEvent
 from verifier.evidence import custody, state
-from verifier.ids import ChronolocationId, EventId
+from verifier.ids import ChronolocationId, EventId, GeolocationId
 from verifier.services import (
     annotations,
     cases,
+    checks,
     chronolocation,
     events,
     geolocation,
@@ -141,6 +142,12 @@ EDITS = {
         "annotation #{annotation}",
     ),
     "clip name": ("UPDATE clips SET name = 'other.mp4' WHERE id = :clip", "clip #{clip}"),
+    # A clip marked verified behind the log (fields added by 0007).
+    "clip verified mark": (
+        "UPDATE clips SET verified_at = '2024-03-09 00:00:00.000000', verified_by = 'x' "
+        "WHERE id = :clip",
+        "clip #{clip}",
+    ),
     "original path": (
         "UPDATE stored_files SET original_path = '/elsewhere/x.mp4' "
         "WHERE id = (SELECT file_id FROM clips WHERE id = :clip)",
@@ -229,6 +236,20 @@ def test_verify_names_every_row_edited_behind_the_log(library: Library, edit: st
     messages = [p.message for p in report.problems]
     assert _named(messages, label.format(**ids)), messages
     assert all(p.kind in {"state", "file"} for p in report.problems), messages
+
+
+def test_acknowledgement_changed_behind_the_log_is_caught(library: Library) -> None:
+    """A check acknowledged through the program verifies; its reason rewritten does not."""
+    app = library.app
+    checks.mark_verified(app, str(library.clip))
+    geolocation.reject_geolocation(app, GeolocationId(library.geolocation))
+    key = f"verified-without-finding:clip:{library.clip}"
+    ack = checks.acknowledge(app, key, "place established in the field report")
+    assert verify(app).ok
+    _sql(app, "UPDATE check_acknowledgements SET reason = 'nothing to see' WHERE id = :a",
+         a=ack["id"])  # fmt: skip
+    report = verify(app)
+    assert _named([p.message for p in report.problems], f"check acknowledgement #{ack['id']}")
 
 
 def test_edit_is_reported_in_its_case_only(library: Library) -> None:

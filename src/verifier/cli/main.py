@@ -14,6 +14,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     analysis,
     annotate,
     cases,
+    checks,
     chrono,
     clips,
     custody,
@@ -25,6 +26,8 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     links,
     matching,
     provenance,
+    sun,
+    sync,
     workbench,
 )
 from verifier.cli.base import cli

@@ -28,10 +28,14 @@ from verifier.progress import ProgressUpdate
 
 
 def _console(stderr: bool) -> Console:
-    """A console; when output is piped or logged, tables get room instead of 80 columns."""
+    """A console; when output is piped or logged, tables get room instead of 80 columns.
+
+    Emoji codes are off: rich would turn ``:link:`` in a check key, a caption
+    or a file name into a picture, and printed evidence text must read as stored.
+    """
     probe = Console(stderr=stderr)
     width = None if probe.is_terminal else 200
-    return Console(stderr=stderr, highlight=False, width=width)
+    return Console(stderr=stderr, highlight=False, width=width, emoji=False)
 
 
 out = _console(stderr=False)

@@ -129,6 +129,11 @@ class Clip(Base):
     # Presentation timestamps of every decoded frame (compact int64 array)
     # so that the frame stepper opens instantly and indexes stay exact.
     frame_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A person's statement that the clip is verified (place and time established):
+    # set and cleared by ``verifier clip verified`` with a custody event; the
+    # consistency checks flag a verified clip that lacks a confirmed finding.
+    verified_at: Mapped[datetime | None] = mapped_column()
+    verified_by: Mapped[str | None] = mapped_column(String(200))
 
     case: Mapped[Case] = relationship(back_populates="clips")
     file: Mapped[StoredFile] = relationship()
@@ -385,6 +390,31 @@ class Incident(Base):
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     clip_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
+class CheckAcknowledgement(Base):
+    """A person's decision that one consistency problem is understood, and why.
+
+    ``key`` names the problem (rule and items, see services/checks.py);
+    ``fingerprint`` is a hash of the facts the rule used, kept with the facts
+    themselves, so the problem comes back when they change.
+    """
+
+    __tablename__ = "check_acknowledgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    message: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime | None] = mapped_column()

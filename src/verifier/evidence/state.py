@@ -32,6 +32,7 @@ from verifier.db.models import (
     Annotation,
     Appearance,
     Case,
+    CheckAcknowledgement,
     Chronolocation,
     Clip,
     ClipLink,
@@ -95,6 +96,8 @@ RECORDED: tuple[ItemType, ...] = (
         Clip,
         _fields("case_id file_id name added_at added_by media_kind"),
         "clip",
+        # Revision 0007: no clip was marked verified before it.
+        added=(("verified_at", None), ("verified_by", None)),
     ),
     ItemType(
         "appearance",
@@ -159,6 +162,14 @@ RECORDED: tuple[ItemType, ...] = (
         Incident,
         _fields("case_id name description clip_ids created_at created_by updated_at"),
         "incident",
+    ),
+    ItemType(
+        "acknowledgement",
+        CheckAcknowledgement,
+        _fields(
+            "case_id key rule fingerprint facts message reason created_at created_by updated_at"
+        ),
+        "check acknowledgement",
     ),
     ItemType(
         "event",
@@ -321,7 +332,7 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
     model: Any = kind.model
     if model is Case:
         return Case.id == case_id
-    if model in (Clip, Appearance, SourceCollection, Incident):
+    if model in (Clip, Appearance, SourceCollection, Incident, CheckAcknowledgement):
         return model.case_id == case_id
     clip_ids = select(Clip.id).where(Clip.case_id == case_id)
     if model in (Annotation, Geolocation, Chronolocation, Event):

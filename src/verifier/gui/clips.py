@@ -83,6 +83,8 @@ HEADER_TIPS = {
 }
 SETTINGS_KEY = "clipTable/visibleColumns"
 FLAGS_WIDTH = 96
+# The widest a fitted column grows; wider text is elided, with its tooltip.
+FIT_LIMIT = 110
 STATUS_COLOURS = {
     "ok": QColor(39, 174, 96),
     "partial": QColor(230, 126, 34),
@@ -127,12 +129,20 @@ def load_thumbnail(path: Path | None, *, blur: bool, greyscale: bool) -> QImage 
 
 
 def _counted(count: int, best: str | None, proposed: int) -> str:
-    """A findings cell: ``2 · probable``, ``1 + 1 proposed``, ``1 proposed`` or ``–``."""
-    pending = f"{proposed} proposed" if proposed else ""
+    """A findings cell, short enough for a laptop: ``probable``, ``2 · probable``,
+    ``probable +1`` (one proposal waiting), ``1 proposed`` or ``–``."""
     if not count:
-        return pending or "–"
-    strongest = f" · {best}" if best else ""
-    return f"{count}{strongest}" + (f" + {pending}" if pending else "")
+        return f"{proposed} proposed" if proposed else "–"
+    shown = (best or str(count)) if count == 1 else f"{count} · {best}" if best else str(count)
+    return f"{shown} +{proposed}" if proposed else shown
+
+
+def _counted_tip(what: str, count: int, best: str | None, proposed: int) -> str:
+    """The findings cell in full words, for its tooltip."""
+    lines = [f"{count} {what} not rejected" + (f", the strongest {best}" if best else "")]
+    if proposed:
+        lines.append(f"{proposed} proposed from the file or its posts, awaiting a decision")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -198,6 +208,12 @@ class ClipTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and key in ("integrity", "analysis_status"):
             found = "\n".join(row.integrity) or "no problem found with the stored files"
             return f"Analysis: {row.analysis_status}\n{found}\n\n{INTEGRITY_TIP}"
+        if role == Qt.ItemDataRole.ToolTipRole and key == "geolocations":
+            return _counted_tip(
+                "geolocation finding(s)", row.geolocations, row.geo_confidence, row.geo_proposed
+            )
+        if role == Qt.ItemDataRole.ToolTipRole and key == "chronolocations":
+            return _counted_tip("time window(s)", row.chronolocations, None, row.chrono_proposed)
         if role == Qt.ItemDataRole.ToolTipRole and key == "flags" and row.flags:
             return "\n".join(row.flags)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -450,7 +466,9 @@ class ClipBrowser(QWidget):
                 [head.horizontalAdvance(title) + 14]
                 + [cell.horizontalAdvance(text) + 12 for text in texts]
             )
-            self.table.setColumnWidth(column, width)
+            # A long cell is elided (its tooltip has it all) rather than
+            # squeezing the name, which is what a person reads first.
+            self.table.setColumnWidth(column, min(width, FIT_LIMIT))
 
     def set_clips(self, data: ClipTableData, keep: int | None = None) -> None:
         self.model.set_data(data)

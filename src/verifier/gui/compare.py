@@ -36,7 +36,7 @@ import itertools
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QImage, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QRadioButton,
     QSizePolicy,
     QSlider,
@@ -57,8 +58,10 @@ from PySide6.QtWidgets import (
 
 from verifier.gui.distance_scale import PairDistancePanel
 from verifier.gui.imaging import qimage_from_rgb, rgb_from_qimage
+from verifier.gui.links import SaveAlignmentDialog
 from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.gui.viewer import FrameViewer
+from verifier.ids import ClipId
 from verifier.media.compose import blend, difference
 from verifier.services.cases import case_settings
 from verifier.services.comparison import (
@@ -77,6 +80,7 @@ from verifier.services.comparison import (
 )
 from verifier.services.context import App
 from verifier.services.distances import PairDistance, pair_distances
+from verifier.services.links import save_alignment
 from verifier.services.viewing import ClipView, format_seconds, load_clip_view
 
 #: Keys that move a viewer (as bound by FrameViewer); B's are off while linked.
@@ -108,8 +112,13 @@ class ComparisonWindow(QWidget):
     ``distance_panel`` (:class:`PairDistancePanel`), ``mode_buttons`` and
     ``opacity`` (the overlay/difference view of the B pane), ``composite``
     (the last blended or difference image shown, as an RGB array), and
-    ``alignment_actions``, the row where actions on the alignment go.
+    ``alignment_actions``, the row where actions on the alignment go, with
+    ``save_alignment_button`` (shown only without a stored relation) and
+    ``saved_label`` (which link the offset was stored as). ``alignmentSaved``
+    carries the link stored.
     """
+
+    alignmentSaved = Signal(object)
 
     def __init__(
         self, app: App, runner: TaskRunner, relation: dict[str, Any], parent: QWidget | None = None
@@ -225,6 +234,20 @@ class ComparisonWindow(QWidget):
         #: Where actions on the alignment shown go (e.g. saving an offset found by eye).
         self.alignment_actions = QHBoxLayout()
         self.alignment_actions.setContentsMargins(0, 0, 0, 0)
+        self.saved_label = QLabel("", self)
+        self.saved_label.setObjectName("alignmentSaved")
+        self.saved_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_alignment_button = QPushButton("Save this alignment…", self)
+        self.save_alignment_button.setToolTip(
+            "Store the offset lined up by eye (B's time minus A's) as a link between the clips, "
+            "with its type and why: it then shows in both clips' Links tab"
+        )
+        self.save_alignment_button.clicked.connect(self.save_alignment_dialog)
+        self.save_alignment_button.setVisible(not self.related)
+        self.saved_label.setVisible(not self.related)
+        self.alignment_actions.addWidget(self.saved_label)
+        self.alignment_actions.addWidget(self.save_alignment_button)
+        self.dialog: SaveAlignmentDialog | None = None
 
         self.viewer_a.indexRequested.connect(self._on_a_requested)
         self.viewer_b.indexRequested.connect(self._on_b_requested)
@@ -484,6 +507,42 @@ class ComparisonWindow(QWidget):
             return None
         a_seconds = self.view_a.seconds_of(self.viewer_a.target_index)
         return self.view_b.seconds_of(self.viewer_b.target_index) - a_seconds
+
+    def alignment_to_save(self) -> float | None:
+        """The offset "Save this alignment" stores: the one linked at, while linked by
+        eye; else B's time minus A's for the frames on screen."""
+        if self._eye_linked and self.linked.isChecked():
+            return self.offset
+        return self.eye_offset()
+
+    def save_alignment_dialog(self) -> None:
+        """Ask for the link's type and rationale, then store the offset as a link."""
+        offset = self.alignment_to_save()
+        if offset is None:
+            self.runner.show_error("Wait until both clips are open: the offset is read from them.")
+            return
+        dialog = SaveAlignmentDialog(
+            self, str(self.clip_a.get("name")), str(self.clip_b.get("name")), offset
+        )
+        dialog.accepted.connect(lambda: self.store_alignment(offset, dialog.link_type, dialog.text))
+        self.dialog = dialog
+        dialog.open()
+
+    def store_alignment(self, offset: float, link_type: str, rationale: str) -> None:
+        """Store ``b_time = a_time + offset`` as a link (through the links service)."""
+        app = self.app
+        a, b = ClipId(int(self.clip_a["id"])), ClipId(int(self.clip_b["id"]))
+
+        def done(link: dict[str, Any]) -> None:
+            self.saved_label.setText(
+                f"Saved as link #{link['id']} ({link['type']}): offset "
+                f"{signed_seconds(float(link['offset']))}"
+            )
+            self.alignmentSaved.emit(link)
+
+        self.runner.run(
+            lambda ctx: save_alignment(app, a, b, offset, link_type, rationale), on_done=done
+        )
 
     # ------------------------------------------------------------- following
 

@@ -36,6 +36,8 @@ from verifier.gui.dialogs import (
     describe_shape,
     shape_of,
 )
+from verifier.gui.geolocation import GeolocationPane
+from verifier.gui.links import LinksPane
 from verifier.gui.panes import (
     AnnotationsPane,
     ClipDetails,
@@ -110,13 +112,26 @@ class MainWindow(QMainWindow):
         self.annotations.annotationChosen.connect(self._show_annotation)
         self.annotations.editRequested.connect(self._edit_annotation)
         self.annotations.deleteRequested.connect(self._delete_annotation)
+        self.geolocation = GeolocationPane(
+            app, self.runner,
+            lambda: (self.viewer.current_index, self.annotations.annotations), self,
+        )  # fmt: skip
+        self.geolocation.changed.connect(self.refresh)
+        self.links = LinksPane(
+            app, self.runner, lambda: [(r.id, r.name) for r in self.browser.model.rows], self
+        )
+        self.links.compareRequested.connect(self.compare)
+        self.links.changed.connect(self.refresh)
         self.tabs = QTabWidget(self)
+        self.tabs.setUsesScrollButtons(True)  # more tabs than a 660-pixel column shows
         self.tabs.addTab(self.metadata, "Metadata")
         self.tabs.addTab(self.keyframes, KeyframeStrip.TITLE)
         self.tabs.setTabToolTip(1, KeyframeStrip.TIP)
         self.tabs.addTab(self.provenance, "Appearances")
         self.tabs.addTab(self.matches, "Matches")
         self.tabs.addTab(self.annotations, "Annotations")
+        self.tabs.addTab(self.geolocation, "Geolocation")
+        self.tabs.addTab(self.links, "Links")
         self.chrono = ChronolocationPane(app, self.runner, lambda: self.viewer.current_index, self)
         self.tabs.addTab(self.chrono, "Time")
 
@@ -191,8 +206,11 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
         self._action(case, "Posts…", self.show_posts, "Ctrl+Shift+P")
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
+        self._action(case, "Shadow tool…", self.shadow_tool, "Ctrl+Shift+H")
+        self._action(case, "Incidents…", self.show_incidents, "Ctrl+Shift+N")
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
+        self._action(case, "Check consistency…", self.show_checks, "Ctrl+Shift+K")
         self._action(case, "Refresh", self.refresh)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "Keyboard shortcuts", self._show_shortcuts, "F1")
@@ -332,6 +350,9 @@ class MainWindow(QMainWindow):
             at, self.start_at = self.start_at[1], None
         self.viewer.open_clip(clip_id, at)
         self.chrono.set_clip(clip_id)
+        self.geolocation.show_clip(clip_id)
+        name = next((r.name for r in self.browser.model.rows if r.id == clip_id), "")
+        self.links.show_clip(clip_id, name)
         if clip_id is None:
             for pane in (self.metadata, self.keyframes, self.provenance, self.matches):
                 pane.show_details(None)
@@ -616,6 +637,7 @@ class MainWindow(QMainWindow):
         window = ComparisonWindow(self.app, self.runner, relation, None)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.destroyed.connect(lambda _o=None, w=window: self._forget(w))
+        window.alignmentSaved.connect(lambda _link: self.links.reload())
         self.comparisons.append(window)
         window.show()
 
@@ -664,6 +686,22 @@ class MainWindow(QMainWindow):
         default_a = f"{view.clip_id}@{index}" if view is not None and index is not None else ""
         self._present(LandmarksDialog(self, self.app, self.runner, default_a), modal=False)
 
+    def shadow_tool(self) -> None:
+        """The shadow tool on the frame on screen; a finding it records shows in the Time tab."""
+        from verifier.gui.shadow_tool import ShadowToolDialog
+
+        view, index = self.viewer.view, self.viewer.current_index
+        if view is None or index is None:
+            self.runner.show_error("Open a clip first: the shadow is measured on its frame.")
+            return
+        canvas = self.viewer.canvas
+        dialog = ShadowToolDialog(
+            self, self.app, self.runner, view.clip_id, index, canvas.image, canvas.frame_size
+        )
+        dialog.findingCreated.connect(lambda ident: self.chrono.reload(select=ident))
+        dialog.findingCreated.connect(lambda _ident: self._reload_annotations())
+        self._present(dialog, modal=False)
+
     def show_custody_log(self) -> None:
         """The case's custody log, on the open clip's events when a clip is open."""
         from verifier.gui.custody_log import CustodyLogDialog
@@ -672,6 +710,28 @@ class MainWindow(QMainWindow):
             self.runner.show_error("Create or choose a case first: its custody log is shown.")
             return
         dialog = CustodyLogDialog(self, self.app, self.runner, self.case_id, self.clip_id)
+        self._present(dialog, modal=False)
+
+    def show_incidents(self) -> None:
+        """The case's incidents as a graph; clicking a clip opens it here."""
+        from verifier.gui.incidents import IncidentsView
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: incidents belong to a case.")
+            return
+        view = IncidentsView(self, self.app, self.runner, self.case_name)
+        view.clipChosen.connect(self.browser.select_clip)
+        self._present(view, modal=False)
+
+    def show_checks(self) -> None:
+        """The consistency checks of the case; a problem clicked opens its clip here."""
+        from verifier.gui.checks import ChecksDialog
+
+        if self.case_id is None:
+            self.runner.show_error("Create or choose a case first: its findings are checked.")
+            return
+        dialog = ChecksDialog(self, self.app, self.runner, self.case_id)
+        dialog.clipRequested.connect(lambda clip_id: self.browser.select_clip(clip_id))
         self._present(dialog, modal=False)
 
     def _forget(self, window: QWidget) -> None:

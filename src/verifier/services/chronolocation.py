@@ -277,6 +277,7 @@ def chronolocation_json(c: Chronolocation, clip: Clip) -> dict[str, Any]:
         "zone_note": c.zone_note,
         "frames": list(evidence.get("frames", [])),
         "annotations": list(evidence.get("annotations", [])),
+        "figures": list(evidence.get("figures", [])),
         "created_at": c.created_at.isoformat() if c.created_at else None,
         "created_by": c.created_by,
         "updated_at": c.updated_at.isoformat() if c.updated_at else None,

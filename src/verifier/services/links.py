@@ -81,7 +81,9 @@ DIRECTION_TEXT = {
     "continuation": "B picks up where A stops",
     "excerpt": "one clip contains footage of the other (see the segments)",
 }
-_FIGURE_ROLE = "landmark-figure"
+# Figures a link can cite: landmarks matched between the clips, and the
+# correlation of their soundtracks that gave the offset.
+_FIGURE_ROLES = ("landmark-figure", "sync-figure")
 
 
 def link_type(relation: str) -> str:
@@ -218,7 +220,7 @@ def check_evidence(
 
     ``frames`` are ``{"clip_id", "frame_index"}`` of one of ``clips``;
     ``annotations`` ids of annotations on one of them; ``figures`` ids of
-    stored landmark figures. Anything else is refused with the field named.
+    stored landmark or sync figures. Anything else is refused with the field named.
     """
     if not evidence:
         return {}
@@ -258,8 +260,10 @@ def check_evidence(
     figures = []
     for ident in evidence.get("figures") or []:
         stored = session.get(StoredFile, int(ident))
-        if stored is None or stored.role != _FIGURE_ROLE:
-            raise VerifierError(f"evidence figure: stored file #{ident} is not a landmark figure")
+        if stored is None or stored.role not in _FIGURE_ROLES:
+            raise VerifierError(
+                f"evidence figure: stored file #{ident} is not a landmark or sync figure"
+            )
         figures.append(int(ident))
     if figures:
         out["figures"] = figures
@@ -387,6 +391,9 @@ def edit_link(
         a, b = session.get(Clip, link.clip_a_id), session.get(Clip, link.clip_b_id)
         assert a is not None and b is not None
         before = link_json(link, a, b)
+        # Checked before anything changes: its queries would flush a half-made
+        # edit, and every flush bumps the version (one edit, one version).
+        checked = check_evidence(session, (a, b), evidence) if evidence is not None else None
         if kind is not None and kind != link_type(link.relation):
             clash = same_pair(session, a.id, b.id, kind)
             if clash is not None:
@@ -402,7 +409,7 @@ def edit_link(
         elif clear_offset:
             link.offset_seconds = None
         if evidence is not None:
-            link.evidence = check_evidence(session, (a, b), evidence) or None
+            link.evidence = checked or None
         if status is not None:
             link.status = status
         link.updated_at = utcnow()
