@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -21,6 +24,7 @@ from verifier.services.context import App, open_app
 from verifier.services.edits import EditConflict
 from verifier.services.importing import import_paths
 from verifier.services.verification import verify
+from verifier.tools import ffmpeg_exe
 
 
 @pytest.fixture
@@ -130,3 +134,55 @@ def test_cli_event_commands(clip: tuple[App, int], settings: Settings) -> None:
     assert code == 0 and "Event #1 deleted." in out
     code, out = _run(settings, "event", "list", str(clip_id))
     assert code == 0 and "No events." in out
+
+
+# -- candidates from the soundtrack --------------------------------------------------
+
+RATE = 16000
+BANGS = (0.8, 1.9, 3.3)
+
+
+def _clip_with_bangs(out: Path) -> Path:
+    """A 25 fps, 4.5 s clip whose sound is quiet noise with three sharp bangs."""
+    rng = np.random.default_rng(5)
+    sound = rng.normal(0, 0.005, int(4.5 * RATE))
+    for t in BANGS:
+        i, n = int(t * RATE), int(0.03 * RATE)
+        sound[i : i + n] += rng.normal(0, 0.3, n) * np.exp(-np.arange(n) / (0.006 * RATE))
+    wav = out.with_suffix(".wav")
+    with wave.open(str(wav), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(RATE)
+        handle.writeframes(np.clip(sound * 32767, -32768, 32767).astype("<i2").tobytes())
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+         "color=c=gray:s=160x120:r=25:d=4.5", "-i", str(wav), "-c:v", "libx264",
+         "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out
+
+
+def test_a_candidate_is_accepted_with_a_persons_label(app: App, tmp_path: Path) -> None:
+    case = cases.create_case(app, "S")
+    [item] = import_paths(app, [_clip_with_bangs(tmp_path / "bangs.mp4")], case).items
+    clip_id = str(item.clip_id)
+    offered = events.event_candidates(app, clip_id)
+    assert [c["time"] for c in offered] == pytest.approx(BANGS, abs=0.011)
+    assert all(c["accepted_as"] is None for c in offered)
+    assert not any("shot" in c["description"].lower() for c in offered)
+    second = offered[1]
+    with pytest.raises(VerifierError, match=r"--at: no candidate at 2\.5 s"):
+        events.accept_candidate(app, clip_id, 2.5, label="door slams")
+    done = events.accept_candidate(app, clip_id, second["time"], label="bang, then smoke")
+    assert done["origin"] == "candidate-accepted" and done["label"] == "bang, then smoke"
+    assert done["at_seconds"] == second["time"]
+    assert done["frame_index"] == second["frame_index"]
+    assert [c["accepted_as"] for c in events.event_candidates(app, clip_id)] == [
+        None, done["id"], None,
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, ["--data-dir", str(app.settings.data_dir), "event",
+                                      "candidates", clip_id])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"(accepted as event #{done['id']})" in result.output

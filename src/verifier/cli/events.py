@@ -121,3 +121,54 @@ def event_delete(cli_ctx: CliContext, event_id: int, expected_version: int | Non
 
     delete_event(cli_ctx.app(), EventId(event_id), expected_version=expected_version)
     _say(f"Event #{event_id} deleted.")
+
+
+@event_group.command("candidates")
+@click.argument("clip")
+@case_option
+@json_option
+@pass_cli
+def event_candidates_cmd(cli_ctx: CliContext, clip: str, case_name: str | None,
+                         as_json: bool) -> None:  # fmt: skip
+    """Sudden loud sounds in CLIP's soundtrack, offered as moments to mark. The program
+    does not say what they are: accept one with your own label, or ignore it."""
+    from verifier.services.events import event_candidates
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    rows = event_candidates(app, clip, case)
+    if as_json:
+        render.print_json(rows)
+        return
+    for row in rows:
+        frame = f", frame {row['frame_index']}" if row["frame_index"] is not None else ""
+        taken = f"  (accepted as event #{row['accepted_as']})" if row["accepted_as"] else ""
+        _say(f"{row['time']:.3f} s{frame}: {row['description']}, "
+             f"{row['strength_db']:.1f} dB{taken}")  # fmt: skip
+    if rows:
+        _say(f"Accept one: verifier event accept {clip} --at SECONDS --label TEXT")
+    else:
+        _say("No sudden loud sounds found.")
+
+
+@event_group.command("accept")
+@click.argument("clip")
+@click.option("--at", "at", required=True, metavar="SECONDS",
+              help="The candidate's time, as `event candidates` lists it.")  # fmt: skip
+@click.option("--label", required=True, metavar="TEXT", help="What happens at this moment.")
+@click.option("--note", default="", metavar="TEXT", help="More detail (goes in the report).")
+@case_option
+@json_option
+@pass_cli
+def event_accept(cli_ctx: CliContext, clip: str, at: str, label: str, note: str,
+                 case_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Make a candidate moment of CLIP an event, with your own label."""
+    from verifier.services.events import accept_candidate
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name) if case_name else None
+    done = accept_candidate(app, clip, at, label=label, note=note, case=case)
+    if as_json:
+        render.print_json(done)
+        return
+    _say("Event added: " + event_line(done))

@@ -14,6 +14,12 @@ refused rather than clamped.
 Events are recorded items: every add, edit and delete is one transaction with
 its custody event on the clip carrying the old and new values and the event's
 state hash; edits are version checked, so a stale save is refused.
+
+Sudden loud sounds in a clip's soundtrack are offered as candidate moments
+(:func:`event_candidates`, from the sync module's transient detector), never
+named by the program: a person accepts one with a label of their own
+(:func:`accept_candidate`, origin ``candidate-accepted``) or ignores it, which
+stores nothing.
 """
 
 from __future__ import annotations
@@ -34,12 +40,16 @@ from verifier.services.context import App
 from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.frames import FrameTable, load_frame_table, parse_seconds
 from verifier.services.lookup import find_clip
+from verifier.services.sync import candidate_markers
 
 __all__ = [
+    "CANDIDATE_MATCH",
     "ORIGINS",
+    "accept_candidate",
     "add_event",
     "delete_event",
     "edit_event",
+    "event_candidates",
     "event_json",
     "list_events",
 ]
@@ -233,3 +243,54 @@ def delete_event(app: App, event_id: EventId, *, expected_version: int | None = 
         _record(app, session, "event.delete", event, clip,
                 {"deleted": event_json(event, clip)}, deleted=True)  # fmt: skip
         session.delete(event)
+
+
+CANDIDATE_MATCH = 0.01
+"""Seconds within which an accepted time must match a detected candidate."""
+
+
+def event_candidates(
+    app: App, clip_ref: str | ClipId, case: CaseRecord | None = None
+) -> list[dict[str, Any]]:
+    """Sudden loud sounds of the clip as candidate moments (time, frame, strength), each
+    with ``accepted_as`` (the id of the event a person made of it, or None)."""
+    markers = candidate_markers(app, clip_ref, case=case)
+    existing = list_events(app, clip_ref, case)
+    out = []
+    for m in markers:
+        doc = m.to_json()
+        doc["accepted_as"] = next(
+            (e["id"] for e in existing if e["origin"] == "candidate-accepted"
+             and abs(e["at_seconds"] - m.time) <= CANDIDATE_MATCH),
+            None,
+        )  # fmt: skip
+        out.append(doc)
+    return out
+
+
+def accept_candidate(
+    app: App,
+    clip_ref: str | ClipId,
+    at: float | str,
+    *,
+    label: str,
+    note: str = "",
+    case: CaseRecord | None = None,
+) -> dict[str, Any]:
+    """Make the candidate at ``at`` seconds an event with the person's own label."""
+    label = _label(label)
+    try:
+        wanted = float(at)
+    except (TypeError, ValueError):
+        raise VerifierError(f"--at: cannot read the time {at!r}: give seconds") from None
+    markers = candidate_markers(app, clip_ref, case=case)
+    near = min(markers, key=lambda m: abs(m.time - wanted), default=None)
+    if near is None or abs(near.time - wanted) > CANDIDATE_MATCH:
+        times = ", ".join(f"{m.time:.3f}" for m in markers) or "none"
+        raise VerifierError(f"--at: no candidate at {wanted:g} s in clip {clip_ref} "
+                            f"(candidates: {times})")  # fmt: skip
+    note = (note or "").strip()
+    detected = f"detected: {near.description} ({near.strength_db:.1f} dB)"
+    return add_event(app, clip_ref, label=label, at=str(round(float(near.time), 4)),
+                     note=f"{note}\n{detected}" if note else detected,
+                     origin="candidate-accepted", case=case)  # fmt: skip
