@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from verifier.cli.main import cli
 from verifier.config import Settings
-from verifier.db.models import CustodyEvent
+from verifier.db.models import CustodyEvent, Event
 from verifier.errors import VerifierError
 from verifier.evidence import state
 from verifier.ids import EventId
@@ -186,3 +186,22 @@ def test_a_candidate_is_accepted_with_a_persons_label(app: App, tmp_path: Path) 
                                       "candidates", clip_id])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"(accepted as event #{done['id']})" in result.output
+
+
+def test_an_item_recreated_under_a_deleted_items_id_is_recorded_as_existing(
+    clip: tuple[App, int],
+) -> None:
+    app, clip_id = clip
+    first = events.add_event(app, str(clip_id), at="1", label="first")
+    with app.db.read() as session:
+        old = session.get(Event, first["id"])
+        assert old is not None
+        session.expunge(old)
+    events.delete_event(app, EventId(first["id"]))
+    again = events.add_event(app, str(clip_id), at="2", label="again")
+    assert again["id"] == first["id"]  # SQLite reuses the id
+    with app.db.read() as session:
+        new = session.get(Event, again["id"])
+        entries = state.state_entries(items=[new], deleted=[old])
+    assert entries == {f"event:{again['id']}": state.state_hash(new)}
+    assert verify(app).ok

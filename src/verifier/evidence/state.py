@@ -241,9 +241,14 @@ def state_hash(item: object) -> str:
 def state_entries(
     items: Iterable[object] = (), deleted: Iterable[object] = ()
 ) -> dict[str, str | None]:
-    """The ``state`` mapping a custody event carries: hashes of items, None for deletions."""
-    entries: dict[str, str | None] = {item_key(i): state_hash(i) for i in items}
-    entries.update({item_key(i): None for i in deleted})
+    """The ``state`` mapping a custody event carries: hashes of items, None for deletions.
+
+    An item created in the same event under the key of one it deleted (SQLite
+    reuses the highest row id once that row is gone, as when matching replaces
+    its proposals) exists afterwards: its hash wins over the deletion.
+    """
+    entries: dict[str, str | None] = {item_key(i): None for i in deleted}
+    entries.update({item_key(i): state_hash(i) for i in items})
     return entries
 
 
