@@ -17,8 +17,16 @@ from verifier.cli.main import cli
 from verifier.config import Settings
 from verifier.db.models import Annotation, CustodyEvent
 from verifier.evidence import custody, state
-from verifier.ids import ChronolocationId, GeolocationId
-from verifier.services import annotations, cases, checks, chronolocation, geolocation, provenance
+from verifier.ids import ChronolocationId, EventId, GeolocationId
+from verifier.services import (
+    annotations,
+    cases,
+    checks,
+    chronolocation,
+    events,
+    geolocation,
+    provenance,
+)
 from verifier.services.context import App, open_app
 from verifier.services.importing import import_paths
 from verifier.services.verification import verify
@@ -37,6 +45,7 @@ class Library:
     collection: int
     geolocation: int
     chronolocation: int
+    event: int
 
 
 @pytest.fixture
@@ -70,9 +79,10 @@ def library(settings: Settings, fixture_dir: Path) -> Iterator[Library]:
             confidence="probable", method="sun-position-and-shadows",
             reasoning="shadow bearing 265 degrees", annotations=[note["id"]],
         )  # fmt: skip
+        moment = events.add_event(app, str(item.clip_id), at="1.0", label="APC turns")
         yield Library(
             app, case, item.clip_id, twin.clip_id, early["id"], late["id"], note["id"],
-            coll.collection_id, found["id"], when["id"],
+            coll.collection_id, found["id"], when["id"], moment["id"],
         )  # fmt: skip
     finally:
         app.close()
@@ -108,6 +118,7 @@ def test_every_event_about_an_item_carries_its_state_hash(library: Library) -> N
         f"case:{library.case.id}",
         f"geolocation:{library.geolocation}",
         f"chronolocation:{library.chronolocation}",
+        f"event:{library.event}",
     ):
         assert expected in keys
     assert any(k.startswith("link:") for k in keys)
@@ -181,6 +192,14 @@ EDITS = {
         "DELETE FROM chronolocations WHERE id = :chronolocation",
         "time finding #{chronolocation} recorded by custody event",
     ),
+    "event moved": (
+        "UPDATE events SET at_seconds = 2.0, frame_index = 50 WHERE id = :event",
+        "event #{event}",
+    ),
+    "event deleted": (
+        "DELETE FROM events WHERE id = :event",
+        "event #{event} recorded by custody event",
+    ),
     "annotation deleted": (
         "DELETE FROM annotations WHERE id = :annotation",
         "annotation #{annotation} recorded by custody event",
@@ -206,6 +225,7 @@ def test_verify_names_every_row_edited_behind_the_log(library: Library, edit: st
         "collection": library.collection,
         "geolocation": library.geolocation,
         "chronolocation": library.chronolocation,
+        "event": library.event,
     }
     params: dict[str, object] = {k: v for k, v in ids.items() if f":{k}" in statement}
     if ":sub_sha" in statement:
@@ -273,6 +293,8 @@ def test_changes_made_through_the_program_keep_verify_clean(library: Library) ->
     [proposal] = chronolocation.list_chronolocations(app, str(library.clip))
     assert proposal["origin"] == "first-appearance"
     chronolocation.confirm_chronolocation(app, proposal["id"])
+    events.edit_event(app, EventId(library.event), at="2.0", note="seen from the east")
+    events.delete_event(app, EventId(library.event))
     report = verify(app)
     assert report.ok, report.problems
 

@@ -3,6 +3,7 @@ incidents (groups of clips showing one event) that the links make."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -214,3 +215,106 @@ def incident_describe(cli_ctx: CliContext, ref: str, description: str,
     case = case_service.resolve_case(app, case_name) if case_name else None
     done = describe_incident(app, ref, description, case=case, expected_version=expected_version)
     _say(f"Incident #{done['id']} described.")
+
+
+def _clock_lines(clock: dict[str, Any]) -> list[str]:
+    """The incident clock as text: lanes, cuts, gaps, overlaps, absolute time, warnings."""
+    from verifier.services.incident_clock import clock_time_text as t
+
+    inc = clock["incident"]
+    lines = [f"Incident {inc['ref']}: {inc['name'] or 'unnamed'} "
+             f"({t(clock['length'])} on the incident clock)"]  # fmt: skip
+    absolute = clock["absolute"]
+    if absolute is not None:
+        zone = absolute["zone"]["name"] if absolute["zone"] else "no location: UTC only"
+        lines.append(f"  0 s on the clock: {absolute['zero_earliest_utc'] or 'open'} to "
+                     f"{absolute['zero_latest_utc'] or 'open'} UTC ({zone})")  # fmt: skip
+        for side in ("earliest", "latest"):
+            local = absolute[f"zero_{side}_local"]
+            if local:
+                lines.append(f"    {side} local: {local['time']} {local['abbreviation']}")
+    for c in clock["clips"]:
+        pad = "  " + "  " * c["depth"] + ("↳ " if c["depth"] else "")
+        ref = " (reference)" if c["reference"] else ""
+        under = f", under clip #{c['parent']}" if c["parent"] else ""
+        lines.append(f"{pad}clip #{c['clip']['id']} {c['clip']['name']}: "
+                     f"{t(c['start'])} – {t(c['end'])}{ref}{under}")  # fmt: skip
+        if c["cuts"]:
+            cuts = ", ".join(f"{t(k['clock_seconds'])} ({k['kind']}, frame {k['frame_index']})"
+                             for k in c["cuts"])  # fmt: skip
+            lines.append(f"{pad}  edit points: {cuts}")
+    for gap in clock["gaps"]:
+        lines.append(f"  gap: {t(gap['start'])} – {t(gap['end'])} ({gap['duration']:.3f} s, "
+                     "no clip covers it)")  # fmt: skip
+    for o in clock["overlaps"]:
+        a, b = o["clips"]
+        lines.append(f"  overlap: clips #{a} and #{b}, {t(o['start'])} – {t(o['end'])}")
+    for p in clock["not_placed"]:
+        lines.append(f"  not placed: clip #{p['clip']['id']} {p['clip']['name']}: {p['reason']}")
+    return lines
+
+
+@incident_group.command("timeline")
+@click.argument("ref", metavar="ID")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FIGURE", help="Also draw the timeline to FIGURE.png or FIGURE.svg "
+              "(stored in the evidence store with a custody event).")  # fmt: skip
+@case_option
+@json_option
+@pass_cli
+def incident_timeline(cli_ctx: CliContext, ref: str, out_path: Path | None,
+                      case_name: str | None, as_json: bool) -> None:  # fmt: skip
+    """Every clip of incident ID on one clock: spans, edit points, gaps, overlaps."""
+    from verifier.services.incident_clock import incident_clock
+    from verifier.services.incident_figure import store_timeline
+
+    app = cli_ctx.app()
+    case = case_service.resolve_case(app, case_name)
+    stored = None
+    if out_path is not None:
+        stored = store_timeline(app, ref, out_path, case=case)
+        clock = stored.clock
+    else:
+        clock = incident_clock(app, ref, case)
+    if as_json:
+        doc = dict(clock)
+        if stored is not None:
+            doc["figure"] = {"file_id": stored.file_id, "sha256": stored.sha256,
+                             "format": stored.format, "path": str(stored.out_path)}  # fmt: skip
+        render.print_json(doc)
+    else:
+        for line in _clock_lines(clock):
+            _say(line)
+        if stored is not None:
+            _say(f"Figure written to {stored.out_path} and stored as file #{stored.file_id} "
+                 f"(SHA-256 {stored.sha256}).")  # fmt: skip
+    for warning in clock["warnings"]:
+        render.err.print(f"warning: {warning['message']}", markup=False, highlight=False)
+
+
+@incident_group.command("events")
+@click.argument("ref", metavar="ID")
+@case_option
+@json_option
+@pass_cli
+def incident_events_cmd(cli_ctx: CliContext, ref: str, case_name: str | None,
+                        as_json: bool) -> None:  # fmt: skip
+    """The events of incident ID in order on its clock, with the other clips that show
+    the same moment ("clip #1 00:41.2 = clip #2 00:12.9")."""
+    from verifier.services.incident_clock import incident_events
+
+    app = cli_ctx.app()
+    listing = incident_events(app, ref, case_service.resolve_case(app, case_name))
+    if as_json:
+        render.print_json(listing)
+        return
+    for e in listing["events"]:
+        when = e["clock_text"] or "not placed"
+        frame = f", frame {e['frame_index']}" if e["frame_index"] is not None else ""
+        _say(f"{when}  {e['label']}  (event #{e['id']}: clip #{e['clip']['id']}{frame})")
+        _say(f"    {e['cross_reference']}")
+        if e["note"]:
+            _say(f"    {e['note']}")
+    if not listing["events"]:
+        _say("No events on the clips of this incident (verifier event add CLIP --at S "
+             "--label TEXT).")  # fmt: skip

@@ -18,6 +18,7 @@ from verifier.cli import (  # noqa: F401  (each module registers its commands)
     chrono,
     clips,
     custody,
+    events,
     geo,
     geolocate,
     importing,

@@ -452,6 +452,35 @@ class Annotation(Base):
     updated_at: Mapped[datetime | None] = mapped_column()
 
 
+class Event(Base):
+    """A moment a person marked on a clip ("the prisoners lie face down"), with a note.
+
+    ``at_seconds`` is the clip-relative time the person gave (or the time of
+    the frame they chose); ``frame_index`` and ``pts`` the frame on screen at
+    that moment, so the report can name the exact frame. The incident clock
+    places the event on the incident's common time axis.
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped by every edit: a save made against an older version is refused
+    # instead of silently overwriting another analyst's change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id"), index=True)
+    at_seconds: Mapped[float] = mapped_column(Float)
+    frame_index: Mapped[int | None] = mapped_column(Integer)
+    pts: Mapped[int | None] = mapped_column(BigInteger)
+    label: Mapped[str] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="")
+    # manual (a person marked it) | candidate-accepted (a person accepted a detected moment)
+    origin: Mapped[str] = mapped_column(String(24), default="manual", server_default="manual")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime | None] = mapped_column()
+
+
 class AppMeta(Base):
     """Facts about this database itself, such as the identity of its evidence store."""
 

@@ -37,6 +37,7 @@ from verifier.db.models import (
     Clip,
     ClipLink,
     CustodyEvent,
+    Event,
     Geolocation,
     Incident,
     SourceCollection,
@@ -170,6 +171,14 @@ RECORDED: tuple[ItemType, ...] = (
         ),
         "check acknowledgement",
     ),
+    ItemType(
+        "event",
+        Event,
+        _fields(
+            "clip_id at_seconds frame_index pts label note origin created_at created_by updated_at"
+        ),
+        "event",
+    ),
 )
 
 _BY_MODEL: dict[type, ItemType] = {t.model: t for t in RECORDED}
@@ -232,9 +241,14 @@ def state_hash(item: object) -> str:
 def state_entries(
     items: Iterable[object] = (), deleted: Iterable[object] = ()
 ) -> dict[str, str | None]:
-    """The ``state`` mapping a custody event carries: hashes of items, None for deletions."""
-    entries: dict[str, str | None] = {item_key(i): state_hash(i) for i in items}
-    entries.update({item_key(i): None for i in deleted})
+    """The ``state`` mapping a custody event carries: hashes of items, None for deletions.
+
+    An item created in the same event under the key of one it deleted (SQLite
+    reuses the highest row id once that row is gone, as when matching replaces
+    its proposals) exists afterwards: its hash wins over the deletion.
+    """
+    entries: dict[str, str | None] = {item_key(i): None for i in deleted}
+    entries.update({item_key(i): state_hash(i) for i in items})
     return entries
 
 
@@ -326,7 +340,7 @@ def case_filter(kind: ItemType, case_id: int) -> Any:
     if model in (Clip, Appearance, SourceCollection, Incident, CheckAcknowledgement):
         return model.case_id == case_id
     clip_ids = select(Clip.id).where(Clip.case_id == case_id)
-    if model in (Annotation, Geolocation, Chronolocation):
+    if model in (Annotation, Geolocation, Chronolocation, Event):
         return model.clip_id.in_(clip_ids)
     if model is ClipLink:
         return or_(ClipLink.clip_a_id.in_(clip_ids), ClipLink.clip_b_id.in_(clip_ids))

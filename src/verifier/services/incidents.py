@@ -47,6 +47,7 @@ __all__ = [
     "NEARBY_M",
     "describe_incident",
     "distance_m",
+    "incident_members",
     "list_incidents",
     "name_incident",
 ]
@@ -298,6 +299,20 @@ def _find(session: Session, case_id: int, ref: str) -> tuple[Incident | None, li
         if doc["id"] == incident.id:
             return incident, [c["id"] for c in doc["clips"]]
     return incident, [int(c) for c in incident.clip_ids or []]
+
+
+def incident_members(
+    session: Session, case_id: int, ref: str
+) -> tuple[Incident | None, list[int], list[ClipLink]]:
+    """The named incident (if any), the member clips and the links that join them, for a
+    ref (``ID`` or ``clip:N``); a clear error for an unknown one."""
+    incident, members = _find(session, case_id, str(ref))
+    joined = set(members)
+    links = [
+        link for link in links_of_case(session, case_id)
+        if link.clip_a_id in joined and link.clip_b_id in joined
+    ]  # fmt: skip
+    return incident, members, links
 
 
 def _json(incident: Incident) -> dict[str, Any]:
