@@ -214,3 +214,50 @@ def test_adding_an_event_in_the_window_stores_it_and_shows_a_marker(
     assert "the prisoners lie face down" in view.event_list.item(0).text()
     tip = view.timeline.tooltip_at(QPointF(x, view.timeline.lane_rect(0).top()))
     assert f"clip #{incident.a}" in tip and f"frame {frame}" in tip
+
+
+def test_editing_and_deleting_an_event_in_the_window(qtbot, incident: Incident) -> None:
+    made = events.add_event(incident.app, str(incident.b), label="a car passes", at="0.5")
+    view = _view(qtbot, incident)
+    assert view.event_list.count() == 1
+    view.event_list.setCurrentRow(0)
+    view.edit_dialog()
+    view.dialog.label_edit.setText("a white car passes")
+    view.dialog.accept()
+    qtbot.waitUntil(lambda: "white" in view.event_list.item(0).text(), timeout=15_000)
+    [stored] = events.list_events(incident.app, str(incident.b))
+    assert stored["label"] == "a white car passes" and stored["version"] == made["version"] + 1
+    view.event_list.setCurrentRow(0)
+    view.delete_current()
+    qtbot.waitUntil(lambda: view.event_list.count() == 0, timeout=15_000)
+    assert events.list_events(incident.app, str(incident.b)) == []
+    view.timeline.grab()
+    assert view.timeline.event_marks == []
+
+
+def test_loud_sounds_are_offered_and_one_accepted_with_a_persons_label(
+    qtbot, incident: Incident, tmp_path: Path
+) -> None:
+    from tests.test_events import BANGS, _clip_with_bangs
+
+    [item] = import_paths(
+        incident.app, [_clip_with_bangs(tmp_path / "bangs.mp4")], incident.case
+    ).items
+    bangs = int(item.clip_id)  # type: ignore[arg-type]
+    links.add_link(incident.app, str(incident.a), str(bangs), "same-incident", "x", offset=0.0)
+    view = _view(qtbot, incident)
+    view.candidate_clip.setCurrentIndex(view.candidate_clip.findData(bangs))
+    view.find_button.click()
+    qtbot.waitUntil(lambda: len(view.candidates) == len(BANGS), timeout=30_000)
+    assert [c["time"] for c in view.candidates] == pytest.approx(BANGS, abs=0.011)
+    view.candidate_list.setCurrentRow(0)
+    view.ignore_current()  # nothing stored, gone from the list
+    assert len(view.candidates) == 2 and view.candidate_list.count() == 2
+    view.candidate_list.setCurrentRow(0)
+    view.accept_dialog()
+    view.dialog.label_edit.setText("bang, people duck")
+    view.dialog.accept()
+    qtbot.waitUntil(lambda: view.event_list.count() == 1, timeout=15_000)
+    [stored] = events.list_events(incident.app, str(bangs))
+    assert stored["origin"] == "candidate-accepted" and stored["label"] == "bang, people duck"
+    assert stored["at_seconds"] == pytest.approx(BANGS[1], abs=0.011)
