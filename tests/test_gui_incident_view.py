@@ -136,15 +136,34 @@ def test_stepping_moves_every_pane_to_the_frames_the_service_names(
     ref_pane, a_pane = player.panes
     assert player.reference_pane is ref_pane
     before = (ref_pane.viewer.current_index, a_pane.viewer.current_index)
-    for _ in range(2):
-        qtbot.keyClick(player, Qt.Key.Key_Right)
-    qtbot.waitUntil(
-        lambda: ref_pane.viewer.current_index == before[0] + 2 and _settled(player),
-        timeout=15_000,
-    )
     view_b = ref_pane.view
     assert view_b is not None
+    for steps in (1, 2, 3, 4, 5):
+        qtbot.keyClick(player, Qt.Key.Key_Right)
+        moment = ref_pane.doc["start"] + view_b.seconds_of(before[0] + steps)
+        qtbot.waitUntil(
+            lambda m=moment: (
+                player.coverage is not None
+                and abs(player.coverage["clock_seconds"] - m) < 1e-6
+                and _settled(player)
+            ),
+            timeout=15_000,
+        )
+        # The stepped clip stays on the frame asked for: the service names it too.
+        assert ref_pane.viewer.current_index == before[0] + steps
+    qtbot.keyClick(player, Qt.Key.Key_Left)
+    qtbot.keyClick(player, Qt.Key.Key_Left)
+    qtbot.keyClick(player, Qt.Key.Key_Left)
     moment = ref_pane.doc["start"] + view_b.seconds_of(before[0] + 2)
+    qtbot.waitUntil(
+        lambda: (
+            player.coverage is not None
+            and abs(player.coverage["clock_seconds"] - moment) < 1e-6
+            and _settled(player)
+        ),
+        timeout=15_000,
+    )
+    assert ref_pane.viewer.current_index == before[0] + 2
     assert player.moment == pytest.approx(moment, abs=1e-6)
     answer = coverage_at(incident.app, incident.ref, player.moment, incident.case)
     expected = {c["clip"]["id"]: c["frame_index"] for c in answer["clips"]}
