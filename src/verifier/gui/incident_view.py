@@ -169,14 +169,20 @@ class IncidentTimeline(QWidget):
     def seconds_at(self, x: float) -> float:
         return self.t0 + (x - NAME_WIDTH) / self.scale
 
+    def lane_height(self) -> float:
+        """Lanes grow (up to 56 px) to use the height the window gives the timeline."""
+        room = (self.height() - self._lanes_top() - 40) / max(1, len(self.lanes))
+        return float(min(56, max(LANE_HEIGHT, room)))
+
     def lane_rect(self, row: int) -> QRectF:
         doc = self.lanes[row]
-        top = self._lanes_top() + row * LANE_HEIGHT + 5
+        lane = self.lane_height()
+        top = self._lanes_top() + row * lane + 5
         x0, x1 = self.x_of(doc["start"]), self.x_of(doc["end"])
-        return QRectF(x0, top, max(2.0, x1 - x0), LANE_HEIGHT - 10)
+        return QRectF(x0, top, max(2.0, x1 - x0), lane - 10)
 
     def lane_at(self, y: float) -> int | None:
-        row = math.floor((y - self._lanes_top()) / LANE_HEIGHT)
+        row = math.floor((y - self._lanes_top()) / self.lane_height())
         return row if 0 <= row < len(self.lanes) else None
 
     def _tick_step(self) -> float:
@@ -202,7 +208,7 @@ class IncidentTimeline(QWidget):
             )  # fmt: skip
             return
         area = QRectF(NAME_WIDTH, 0, self.width() - NAME_WIDTH, self.height())
-        bottom = self._lanes_top() + LANE_HEIGHT * len(self.lanes)
+        bottom = self._lanes_top() + self.lane_height() * len(self.lanes)
         self._draw_axis(painter, area, bottom)
         self._draw_gaps(painter, area, bottom)
         self._draw_lanes(painter, area)
@@ -212,6 +218,9 @@ class IncidentTimeline(QWidget):
             if area.left() <= x <= area.right():
                 painter.setPen(QPen(PLAYHEAD_COLOUR, 2))
                 painter.drawLine(QPointF(x, MARGIN), QPointF(x, bottom))
+        painter.setPen(QColor("#777777"))
+        painter.drawText(QPointF(NAME_WIDTH, bottom + 22), "Click a moment to open the clips "
+                         "covering it side by side · wheel: zoom · drag: pan")  # fmt: skip
         painter.end()
 
     def _draw_axis(self, painter: QPainter, area: QRectF, bottom: float) -> None:
@@ -262,16 +271,19 @@ class IncidentTimeline(QWidget):
         metrics = QFontMetrics(self.font())
         bold = QFont(self.font())
         bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
         for row, doc in enumerate(self.lanes):
-            top = self._lanes_top() + row * LANE_HEIGHT
+            top = self._lanes_top() + row * self.lane_height()
             indent = 14 * int(doc.get("depth") or 0)
             name = f"{'↳ ' if doc.get('parent') else ''}#{doc['clip']['id']} {doc['clip']['name']}"
-            shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight,
+            fits = bold_metrics if doc.get("reference") else metrics
+            shown = fits.elidedText(name, Qt.TextElideMode.ElideRight,
                                        NAME_WIDTH - MARGIN - indent - 6)  # fmt: skip
             painter.setPen(QColor("#222222"))
             painter.setFont(bold if doc.get("reference") else self.font())
             painter.drawText(QRectF(MARGIN + indent, top, NAME_WIDTH - MARGIN - indent,
-                                    LANE_HEIGHT), Qt.AlignmentFlag.AlignVCenter, shown)  # fmt: skip
+                                    self.lane_height()), Qt.AlignmentFlag.AlignVCenter,
+                             shown)  # fmt: skip
             painter.setFont(self.font())
             rect = self.lane_rect(row)
             colour = QColor(LANE_COLOURS[row % len(LANE_COLOURS)])
@@ -613,7 +625,7 @@ class IncidentView(QWidget):
                          f"{item['reason']}")  # fmt: skip
         for warning in clock["warnings"]:
             parts.append(f"warning: {warning['message']}")
-        return ". ".join(parts) + "."
+        return " ".join(p[0].upper() + p[1:] + "." for p in parts)
 
     # --------------------------------------------------------------- moments
 
