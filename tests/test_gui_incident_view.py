@@ -280,3 +280,30 @@ def test_loud_sounds_are_offered_and_one_accepted_with_a_persons_label(
     [stored] = events.list_events(incident.app, str(bangs))
     assert stored["origin"] == "candidate-accepted" and stored["label"] == "bang, people duck"
     assert stored["at_seconds"] == pytest.approx(BANGS[1], abs=0.011)
+
+
+def test_the_case_menu_and_the_incidents_view_open_the_timeline(qtbot, incident: Incident) -> None:
+    from tests.gui_helpers import open_clip, show_window
+
+    win = show_window(qtbot, incident.app, "I", 3)
+    open_clip(qtbot, win, "cut.mp4")
+    action = next(a for a in win.findChildren(type(win.menuBar().actions()[0]))
+                  if a.text().startswith("Incident timeline"))  # fmt: skip
+    action.trigger()
+    view = win.incident_view
+    qtbot.waitUntil(lambda: view.loaded, timeout=15_000)
+    assert view.ref == f"clip:{incident.a}"
+    assert [lane["clip"]["id"] for lane in view.timeline.lanes] == [
+        incident.b, incident.a, incident.d,
+    ]  # fmt: skip
+    view.close()
+    win.show_incidents()
+    graph = win.dialog
+    qtbot.waitUntil(lambda: graph.loaded, timeout=15_000)
+    graph.timeline_button.click()
+    timeline = graph.timeline_view
+    qtbot.waitUntil(lambda: timeline.loaded, timeout=15_000)
+    assert {lane["clip"]["id"] for lane in timeline.timeline.lanes} == {
+        incident.a, incident.b, incident.d,
+    }  # fmt: skip
+    timeline.close()

@@ -27,6 +27,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
+    QCloseEvent,
     QColor,
     QFont,
     QFontMetrics,
@@ -837,6 +838,12 @@ class IncidentView(QWidget):
             self.candidates.pop(row)
             self.candidate_list.takeItem(row)
         self._enable()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """The clips opened from this view close with it (their decoders too)."""
+        if self.player is not None:
+            self.player.close()
+        super().closeEvent(event)
 
 
 def _escape(text: str) -> str:
