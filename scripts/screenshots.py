@@ -34,7 +34,9 @@ plus the finding editor (geolocation_editor.png), the shadow tool with a result
 (shadow-tool.png) and the sun-path figure it drew (sun-path.png); add findings
 and links with the CLI first (`verifier geo add`, `verifier link add`), and
 checks.png (Case ▸ Check consistency…, the first problem selected; make some
-problems in the copy with the CLI first, see the README's "Consistency checks").
+problems in the copy with the CLI first, see the README's "Consistency checks"),
+and the incident view with the clips opened at a moment of an overlap
+(incident-view-*.png, incident-player-*.png; link clips with offsets first).
 """
 
 from __future__ import annotations
@@ -206,6 +208,7 @@ def main() -> int:
     shadow_tool(window, out)
     shoot_geolocation_links_incidents(window, out)
     checks_panel(window, out)
+    incident_timeline(window, out)
     window.close()
     qt.processEvents()
     return 0
@@ -426,6 +429,64 @@ def checks_panel(window: MainWindow, out: Path) -> None:
     QTest.qWait(400)
     capture(panel, out / "checks.png")
     panel.close()
+
+
+def incident_timeline(window: MainWindow, out: Path) -> None:
+    """The incident view and the clips at one moment, at a laptop's and a desk's size.
+
+    Needs an incident whose clips are placed on a clock (link two clips with
+    ``verifier link add A B same-incident --offset S`` first, see the README's
+    "Incident reconstruction"); the moment opened is the middle of the first overlap.
+    """
+    from verifier.services.incident_clock import incident_clock
+    from verifier.services.incidents import list_incidents
+
+    app = window.app
+    clock = None
+    for incident in list_incidents(app)["incidents"]:
+        found = incident_clock(app, str(incident["ref"]))
+        if len(found["clips"]) >= 2:
+            clock = found
+            break
+    if clock is None:
+        print("skipped incident-view-*.png: no incident has clips placed by offsets")
+        return
+    overlap = clock["overlaps"][0] if clock["overlaps"] else None
+    moment = (overlap["start"] + overlap["end"]) / 2 if overlap else clock["clips"][0]["start"]
+    screen = QApplication.primaryScreen().availableGeometry()
+    for width, height in ((1366, 768), (1680, 1000)):
+        if screen.width() < width or screen.height() < height:
+            print(f"skipped the {width}x{height} incident shots: the X screen is smaller")
+            continue
+        window.browser.select_clip(clock["clips"][0]["clip"]["id"])
+        window.runner.wait_idle()
+        window.show_incident_timeline()
+        view = window.incident_view
+        view.move(0, 0)
+        view.resize(width, height - 60)
+        window.runner.wait_idle()
+        QTest.qWait(300)
+        view.timeline.fit()
+        view.open_moment(moment)
+        window.runner.wait_idle()
+        player = view.player
+        if player is not None:
+            player.hide()
+        QTest.qWait(300)
+        capture(view, out / f"incident-view-{width}x{height}.png")
+        if player is not None:
+            player.show()
+            player.move(0, 0)
+            player.resize(width, height - 60)
+            window.runner.wait_idle()
+            for _ in range(5):
+                player.step(1)
+                window.runner.wait_idle()
+            QTest.qWait(500)
+            window.runner.wait_idle()
+            capture(player, out / f"incident-player-{width}x{height}.png")
+            player.close()
+        view.close()
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from verifier.services.incident_clock import (
 )
 from verifier.services.incident_figure import ROLE_TIMELINE, store_timeline
 from verifier.services.verification import verify
+from verifier.services.viewing import load_clip_view
 
 NAMES = ("cut.mp4", "static_a.mp4", "static_b.mp4", "black.mp4", "fade.mp4")
 
@@ -311,3 +312,27 @@ def test_a_moment_summed_from_offsets_names_the_frame_that_starts_there(analysed
     [a] = event["also_seen_in"]
     assert a["clip_seconds"] == 0.8
     assert a["frame_index"] == frames.frame_index_at(k.app, str(k.a), "0.8")
+
+
+def test_a_frame_that_starts_between_microseconds_is_named_at_its_start(
+    settings: Settings, fixture_dir: Path
+) -> None:
+    """vfr.mp4's 30 fps frames start at n/30 s, never a whole microsecond: the moment of a
+    frame's start names that frame, not the one before."""
+    app = open_app(settings)
+    try:
+        case = cases.create_case(app, "V")
+        names = ("vfr.mp4", "cut.mp4")
+        report = import_paths(app, [fixture_dir / n for n in names], case, analyse=True)
+        v, c = (i.clip_id for i in report.items)
+        links.add_link(app, str(c), str(v), "same-incident", "x", offset=0.0)
+        view = load_clip_view(app, v)  # type: ignore[arg-type]
+        for index in (1, 2, 31, 64):
+            moment = coverage_at(app, f"clip:{v}", view.seconds_of(index))
+            by = {x["clip"]["id"]: x for x in moment["clips"]}
+            assert by[v]["frame_index"] == index
+            # And a hair (a millisecond) before its start, the frame before is on screen.
+            earlier = coverage_at(app, f"clip:{v}", view.seconds_of(index) - 0.001)
+            assert {x["clip"]["id"]: x for x in earlier["clips"]}[v]["frame_index"] == index - 1
+    finally:
+        app.close()

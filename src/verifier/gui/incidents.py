@@ -179,6 +179,13 @@ class IncidentsView(QDialog):
         self.refresh_button = QPushButton("Refresh", self)
         self.refresh_button.setToolTip("Read the links again (after adding or deciding some)")
         self.refresh_button.clicked.connect(lambda: self.reload(self.incident_list.currentRow()))
+        self.timeline_button = QPushButton("Timeline…", self)
+        self.timeline_button.setToolTip(
+            "The incident's clips on one clock: lanes, gaps, events; click a moment to "
+            "step the clips covering it together"
+        )
+        self.timeline_button.clicked.connect(self.open_timeline)
+        self.timeline_view: QWidget | None = None
         self.members = QLabel(self)
         self.members.setWordWrap(True)
         self.warning_list = QListWidget(self)
@@ -194,6 +201,7 @@ class IncidentsView(QDialog):
         side.addWidget(self.description_edit, 1)
         row = QHBoxLayout()
         row.addWidget(self.refresh_button)
+        row.addWidget(self.timeline_button)
         row.addStretch(1)
         row.addWidget(self.save_button)
         side.addLayout(row)
@@ -397,8 +405,20 @@ class IncidentsView(QDialog):
 
     def _enable(self) -> None:
         on = self.current() is not None
-        for widget in (self.name_edit, self.description_edit, self.save_button):
+        for widget in (self.name_edit, self.description_edit, self.save_button,
+                       self.timeline_button):  # fmt: skip
             widget.setEnabled(on)
+
+    def open_timeline(self) -> None:
+        """The chosen incident on its clock (:class:`verifier.gui.incident_view.IncidentView`)."""
+        from verifier.gui.incident_view import IncidentView
+
+        incident = self.current()
+        if incident is None:
+            return
+        view = IncidentView(self.app, self.runner, str(incident["ref"]), self.case_name, self)
+        self.timeline_view = view
+        view.show()
 
     def save(self) -> None:
         """Name (or rename) the incident and set its description, as one save per field."""

@@ -208,6 +208,8 @@ class MainWindow(QMainWindow):
         self._action(case, "Match landmarks…", self.match_landmarks, "Ctrl+Shift+L")
         self._action(case, "Shadow tool…", self.shadow_tool, "Ctrl+Shift+H")
         self._action(case, "Incidents…", self.show_incidents, "Ctrl+Shift+N")
+        self._action(case, "Incident timeline of this clip…", self.show_incident_timeline,
+                     "Ctrl+Shift+T")  # fmt: skip
         self._action(case, "Verify evidence…", self.verify_evidence, "Ctrl+Shift+V")
         self._action(case, "Custody log…", self.show_custody_log, "Ctrl+Shift+G")
         self._action(case, "Check consistency…", self.show_checks, "Ctrl+Shift+K")
@@ -722,6 +724,17 @@ class MainWindow(QMainWindow):
         view = IncidentsView(self, self.app, self.runner, self.case_name)
         view.clipChosen.connect(self.browser.select_clip)
         self._present(view, modal=False)
+
+    def show_incident_timeline(self) -> None:
+        """The incident the open clip belongs to, on its clock (lanes, gaps, events)."""
+        from verifier.gui.incident_view import IncidentView
+
+        if self.case_id is None or self.clip_id is None:
+            self.runner.show_error("Open a clip first: its incident's timeline is shown.")
+            return
+        view = IncidentView(self.app, self.runner, f"clip:{self.clip_id}", self.case_name, self)
+        self.incident_view = view
+        view.show()
 
     def show_checks(self) -> None:
         """The consistency checks of the case; a problem clicked opens its clip here."""

@@ -276,10 +276,17 @@ def _intervals(spans: dict[int, tuple[float, float]]) -> tuple[list[dict], list[
 
 
 def _frame_at(table: FrameTable, clip_seconds: float) -> int | None:
+    """The frame on screen at ``clip_seconds`` (a time rounded to the microsecond).
+
+    A frame starting less than half a microsecond after it starts there: frame
+    times such as 136/30 s are not whole microseconds, and the rounding must not
+    name the frame before the one that starts at the moment.
+    """
     if table.is_image:
         return 0
     try:
-        return table.index_at(Fraction(clip_seconds).limit_denominator(10**9))
+        at = Fraction(round(clip_seconds * 10**6), 10**6) + Fraction(1, 2 * 10**6)
+        return table.index_at(at)
     except (ValueError, ZeroDivisionError):  # pragma: no cover - finite floats only
         return None
 
