@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from verifier.gui.finding_panes import ask_to_delete, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import AppearanceId
 from verifier.services.context import App
@@ -154,14 +154,6 @@ class AppearanceDialog(QDialog):
         }
 
 
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
-
-
 class ProvenancePane(QWidget):
     """Every known post of this footage, earliest first; the first seen marked.
 
@@ -266,7 +258,7 @@ class ProvenancePane(QWidget):
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
-                self.table.setItem(r, c, _item(value, entries[r]["id"] if c == 0 else None))
+                self.table.setItem(r, c, table_item(value, entries[r]["id"] if c == 0 else None))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         if empty_note and not entries:
@@ -372,16 +364,8 @@ class ProvenancePane(QWidget):
         if entry is None or self.app is None or self.runner is None:
             return
         app, runner = self.app, self.runner
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete appearance",
-            f"Withdraw appearance #{entry['id']} ({entry.get('url') or entry['platform']})? "
-            "The custody log keeps what it said.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
 
-        def finished(result: int) -> None:
-            if result != QMessageBox.StandardButton.Yes:
-                return
+        def delete() -> None:
             runner.run(
                 lambda ctx: delete_appearance(
                     app, AppearanceId(entry["id"]), expected_version=entry.get("version")
@@ -390,8 +374,12 @@ class ProvenancePane(QWidget):
                 on_error=lambda exc: self._refused(exc, entry),
             )
 
-        box.finished.connect(finished)
-        self._open(box)
+        self._open(ask_to_delete(
+            self, "Delete appearance",
+            f"Withdraw appearance #{entry['id']} ({entry.get('url') or entry['platform']})? "
+            "The custody log keeps what it said.",
+            delete,
+        ))  # fmt: skip
 
     def _saved(self, appearance_id: int | None) -> None:
         self.reload(appearance_id)

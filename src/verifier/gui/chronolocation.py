@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.errors import VerifierError
+from verifier.gui.finding_panes import ask_to_delete
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ChronolocationId, ClipId
 from verifier.services.chronolocation import (
@@ -437,22 +437,20 @@ class ChronolocationPane(QWidget):
         doc = self.current()
         if doc is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete time finding",
-            f"Delete time finding #{doc['id']} ({doc['method']})? "
-            "The custody log keeps what it said.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
         ident, version = ChronolocationId(doc["id"]), doc["version"]
 
-        def finished(result: int) -> None:
-            if result == QMessageBox.StandardButton.Yes:
-                self.runner.run(
-                    lambda ctx: delete_chronolocation(self.app, ident, expected_version=version),
-                    on_done=lambda _r: self._saved(None), on_error=self._action_refused,
-                )  # fmt: skip
+        def delete() -> None:
+            self.runner.run(
+                lambda ctx: delete_chronolocation(self.app, ident, expected_version=version),
+                on_done=lambda _r: self._saved(None), on_error=self._action_refused,
+            )  # fmt: skip
 
-        box.finished.connect(finished)
+        box = ask_to_delete(
+            self, "Delete time finding",
+            f"Delete time finding #{doc['id']} ({doc['method']})? "
+            "The custody log keeps what it said.",
+            delete,
+        )  # fmt: skip
         self.dialog = box
         box.open()
 

@@ -45,7 +45,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -53,6 +52,7 @@ from PySide6.QtWidgets import (
 
 from verifier.errors import VerifierError
 from verifier.geo.coords import format_dms, parse_location, to_mgrs
+from verifier.gui.finding_panes import ask_to_delete, conflict_box, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import GeolocationId
 from verifier.services.context import App
@@ -154,14 +154,6 @@ def finding_html(g: dict[str, Any]) -> str:
     parts.append(f"<p><b>Finding #{g['id']}</b></p><table>{table}</table>")
     parts.append(f"<p><b>Reasoning</b><br>{reasoning}</p>")
     return "".join(parts)
-
-
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
 
 
 class FindingDialog(QDialog):
@@ -549,7 +541,7 @@ class GeolocationPane(QWidget):
             values = [f"#{g['id']}", status, g["confidence"], g["method"], g.get("place") or "",
                       f"{g['lat']:.5f}, {g['lon']:.5f}"]  # fmt: skip
             for c, value in enumerate(values):
-                cell = _item(value, g["id"] if c == 0 else None)
+                cell = table_item(value, g["id"] if c == 0 else None)
                 if g["status"] == "proposed":
                     cell.setBackground(QBrush(PROPOSED_COLOUR))
                 elif g["status"] == "rejected":
@@ -688,25 +680,22 @@ class GeolocationPane(QWidget):
         g = self.selected()
         if g is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete finding",
-            f"Delete geolocation finding #{g['id']} ({g['lat']:.5f}, {g['lon']:.5f})? "
-            "The custody log keeps what it said; reference images stay in the store.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
         app = self.app
 
-        def finished(result: int) -> None:
-            if result == QMessageBox.StandardButton.Yes:
-                self.runner.run(
-                    lambda ctx: delete_geolocation(app, GeolocationId(g["id"]),
-                                                   expected_version=g["version"]),
-                    on_done=lambda _r: self._saved(None),
-                    on_error=lambda exc: self._conflict(exc, g),
-                )  # fmt: skip
+        def delete() -> None:
+            self.runner.run(
+                lambda ctx: delete_geolocation(app, GeolocationId(g["id"]),
+                                               expected_version=g["version"]),
+                on_done=lambda _r: self._saved(None),
+                on_error=lambda exc: self._conflict(exc, g),
+            )  # fmt: skip
 
-        box.finished.connect(finished)
-        self._open(box)
+        self._open(ask_to_delete(
+            self, "Delete finding",
+            f"Delete geolocation finding #{g['id']} ({g['lat']:.5f}, {g['lon']:.5f})? "
+            "The custody log keeps what it said; reference images stay in the store.",
+            delete,
+        ))  # fmt: skip
 
     def _saved(self, finding_id: int | None) -> None:
         self.reload(finding_id)
@@ -719,10 +708,8 @@ class GeolocationPane(QWidget):
             return
         self.runner.errors.append(str(exc))
         self.reload(g["id"])
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Finding changed by someone else",
-            f"{exc}\n\nNothing was saved; the pane now shows the finding as it is. "
+        self._open(conflict_box(
+            self, exc, "Finding changed by someone else",
+            "Nothing was saved; the pane now shows the finding as it is. "
             "Look at it again, then make your change on that version.",
-            QMessageBox.StandardButton.Ok, self,
-        )  # fmt: skip
-        self._open(box)
+        ))  # fmt: skip

@@ -1,0 +1,53 @@
+"""Plumbing the panes that edit recorded items share (findings, links, appearances).
+
+The geolocation, links, time and appearances panes each list recorded items
+and let a person delete one or find their save refused because someone else
+changed the item meanwhile. The table cells, the "Delete …?" question and
+the "changed by someone else" warning must read and behave the same in every
+pane, so they are built here once; each pane keeps only its own wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QTableWidgetItem, QWidget
+
+
+def table_item(text: Any, data: Any = None) -> QTableWidgetItem:
+    """A read-only-looking cell whose tooltip repeats the text (long values are cut in the
+    column) and that carries ``data`` (an item id) for the selection to find."""
+    cell = QTableWidgetItem("" if text is None else str(text))
+    cell.setToolTip(cell.text())
+    if data is not None:
+        cell.setData(Qt.ItemDataRole.UserRole, data)
+    return cell
+
+
+def ask_to_delete(
+    parent: QWidget, title: str, question: str, on_yes: Callable[[], None]
+) -> QMessageBox:
+    """A Yes/No question that calls ``on_yes`` only on Yes; the caller opens it (window-modal,
+    so tests and the person see the same box)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, question,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent,
+    )  # fmt: skip
+
+    def finished(result: int) -> None:
+        if result == QMessageBox.StandardButton.Yes:
+            on_yes()
+
+    box.finished.connect(finished)
+    return box
+
+
+def conflict_box(parent: QWidget, exc: BaseException, title: str, advice: str) -> QMessageBox:
+    """The warning after a stale save: the refusal itself, then what the pane now shows and
+    what to do (``advice``); the caller opens it after reloading the item."""
+    return QMessageBox(
+        QMessageBox.Icon.Warning, title, f"{exc}\n\n{advice}",
+        QMessageBox.StandardButton.Ok, parent,
+    )  # fmt: skip
