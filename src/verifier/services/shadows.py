@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verifier import TOOL_NAME, __version__
-from verifier.db.models import Annotation, Chronolocation, Clip, Geolocation, StoredFile
+from verifier.db.models import Annotation, Chronolocation, Clip, Geolocation
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.geo.shadow import (
@@ -56,7 +56,7 @@ from verifier.services.annotations import Shape, annotation_json, fit_shape
 from verifier.services.cases import CaseRecord
 from verifier.services.chronolocation import chronolocation_json, parse_confidence
 from verifier.services.context import App
-from verifier.services.frames import FrameTable, encode_png, load_frame_table
+from verifier.services.frames import FrameTable, derived_png, encode_png, load_frame_table
 from verifier.services.geolocation import _check_frames
 from verifier.services.lookup import find_clip
 
@@ -502,17 +502,9 @@ def create_time_finding(
                 annotation_ids.append(line.annotation_id)
             else:
                 annotation_ids.append(_new_annotation(app, session, clip, run, line, table).id)
-        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
-        if stored is None:
-            stored = StoredFile(
-                sha256=sha, size=len(png), kind="derived", role=ROLE_FIGURE,
-                original_name=f"sun-path-clip{clip.id}-f{run.frame}-{day.isoformat()}-"
-                              f"{sha[:8]}.png",
-                mime_type="image/png", container="png", stored_path=relative,
-                imported_by=app.analyst, derived_from_id=run.file_id,
-            )  # fmt: skip
-            session.add(stored)
-            session.flush()
+        name = f"sun-path-clip{clip.id}-f{run.frame}-{day.isoformat()}-{sha[:8]}.png"
+        stored = derived_png(app, session, sha, relative, len(png), run.file_id, ROLE_FIGURE,
+                             name)  # fmt: skip
         figure = {"file_id": stored.id, "sha256": sha, "role": ROLE_FIGURE,
                   "day": day.isoformat(), "stored_path": stored.stored_path}  # fmt: skip
         custody.record(session, actor=app.analyst, action="sun.figure", target_type="clip",
