@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Appearance, Chronolocation, Clip, Geolocation
+from verifier.db.models import Appearance, Chronolocation, Clip
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
 from verifier.ids import ChronolocationId, ClipId
@@ -61,6 +61,7 @@ from verifier.services.geolocation import (
     CONFIDENCES,
     _check_annotations,
     _check_frames,
+    best_geolocation,
     parse_confidence,
 )
 from verifier.services.lookup import find_clip
@@ -101,7 +102,6 @@ NO_LOCATION = "no location: UTC only"
 # time of unknown zone is between 14 h before and 12 h after the same digits in UTC.
 _EARLIEST_OFFSET = timedelta(hours=14)
 _LATEST_OFFSET = timedelta(hours=12)
-_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
 
 
 class _Keep:
@@ -146,17 +146,9 @@ def zone_at(lat: float, lon: float) -> str | None:
 def clip_zone(session: Session, clip_id: int) -> dict[str, Any] | None:
     """The zone of the clip's best non-rejected geolocation (confirmed > probable >
     possible; a person's decision before a pending proposal; then the newest), or None."""
-    rows = session.scalars(
-        select(Geolocation).where(
-            Geolocation.clip_id == clip_id,
-            Geolocation.status != "rejected",
-            Geolocation.confidence.in_(tuple(_RANK)),
-        )
-    ).all()
-    if not rows:
+    best = best_geolocation(session, clip_id)
+    if best is None:
         return None
-    best = min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
-                                    g.status != "confirmed", -g.id))  # fmt: skip
     name = zone_at(best.latitude, best.longitude)
     if name is None:
         return None

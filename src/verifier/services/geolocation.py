@@ -185,6 +185,30 @@ def _json(session: Session, g: Geolocation) -> dict[str, Any]:
     return geolocation_json(g, clip)
 
 
+#: Which finding a clip is placed by, surest first ("rejected" never places it).
+_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
+
+
+def best_geolocation(session: Session, clip_id: int) -> Geolocation | None:
+    """The clip's best non-rejected geolocation: confirmed > probable > possible, a
+    person's decision before a pending proposal, then the newest; None without one.
+
+    One choice for every use of "where the clip was filmed" (the zone of its local
+    times, the place the sun is computed for), so they never disagree.
+    """
+    rows = session.scalars(
+        select(Geolocation).where(
+            Geolocation.clip_id == clip_id,
+            Geolocation.status != "rejected",
+            Geolocation.confidence.in_(tuple(_RANK)),
+        )
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
+                                    g.status != "confirmed", -g.id))  # fmt: skip
+
+
 def list_geolocations(
     app: App, clip_ref: str | ClipId | None = None, case: CaseRecord | None = None
 ) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verifier import TOOL_NAME, __version__
-from verifier.db.models import Annotation, Chronolocation, Clip, Geolocation
+from verifier.db.models import Annotation, Chronolocation, Clip
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.geo.shadow import (
@@ -57,7 +57,7 @@ from verifier.services.cases import CaseRecord
 from verifier.services.chronolocation import chronolocation_json, parse_confidence
 from verifier.services.context import App
 from verifier.services.frames import FrameTable, derived_png, encode_png, load_frame_table
-from verifier.services.geolocation import _check_frames
+from verifier.services.geolocation import _check_frames, best_geolocation
 from verifier.services.lookup import find_clip
 
 __all__ = [
@@ -78,7 +78,6 @@ ROLES = {
 }
 #: Label and note of the annotation a line drawn in the tool becomes.
 _ANNOTATION = {"object": "other", "shadow": "shadow", "reference": "landmark"}
-_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
 #: The narrowest tolerances the search is given, whatever the drawing says: a shadow's
 #: edge is never sharper than this.
 MIN_BEARING_TOLERANCE = 0.5
@@ -176,17 +175,9 @@ def algorithm_text() -> str:
 def _best_place(session: Session, clip: Clip) -> Place | None:
     """The clip's best non-rejected geolocation: confirmed > probable > possible, a
     person's decision before a pending proposal, then the newest."""
-    rows = session.scalars(
-        select(Geolocation).where(
-            Geolocation.clip_id == clip.id,
-            Geolocation.status != "rejected",
-            Geolocation.confidence.in_(tuple(_RANK)),
-        )
-    ).all()
-    if not rows:
+    best = best_geolocation(session, clip.id)
+    if best is None:
         return None
-    best = min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
-                                    g.status != "confirmed", -g.id))  # fmt: skip
     return Place(best.latitude, best.longitude,
                  f"geolocation #{best.id}, {best.confidence}", best.id)  # fmt: skip
 
