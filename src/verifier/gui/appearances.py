@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from verifier.gui.finding_panes import ask_to_delete, table_item
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import AppearanceId
 from verifier.services.context import App
@@ -154,7 +154,7 @@ class AppearanceDialog(QDialog):
         }
 
 
-class ProvenancePane(QWidget):
+class ProvenancePane(RecordsPane):
     """Every known post of this footage, earliest first; the first seen marked.
 
     Where (channel or chat) and who (author) are separate columns; the notes
@@ -163,8 +163,6 @@ class ProvenancePane(QWidget):
     The "#" column is the id those notes and ``verifier appearance`` use.
     """
 
-    #: Emitted after an appearance was added, edited or deleted (counts elsewhere change).
-    changed = Signal()
     HEADERS = ("#", "", "Posted (UTC)", "Precision", "Platform", "Where", "Who", "URL",
                "Archive", "Collected (UTC)", "Clip", "Case", "Source", "Warnings")  # fmt: skip
 
@@ -174,7 +172,6 @@ class ProvenancePane(QWidget):
         self.runner: TaskRunner | None = None
         self.clip_id: int | None = None
         self.entries: list[dict[str, Any]] = []
-        self.dialog: QDialog | QMessageBox | None = None
         table = QTableWidget(0, len(self.HEADERS), self)
         table.setHorizontalHeaderLabels(list(self.HEADERS))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -306,10 +303,6 @@ class ProvenancePane(QWidget):
 
     # ------------------------------------------------------------- editing
 
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
-
     def add(self) -> None:
         if self.app is None or self.runner is None or self.clip_id is None:
             return
@@ -380,10 +373,6 @@ class ProvenancePane(QWidget):
             "The custody log keeps what it said.",
             delete,
         ))  # fmt: skip
-
-    def _saved(self, appearance_id: int | None) -> None:
-        self.reload(appearance_id)
-        self.changed.emit()
 
     def _refused(self, exc: BaseException, entry: dict[str, Any]) -> None:
         """Explain a refused save; on a conflict, show the post as it is now, offer to edit it."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox, QTableWidgetItem, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QDialog, QMessageBox, QTableWidgetItem, QWidget
 
 
 def table_item(text: Any, data: Any = None) -> QTableWidgetItem:
@@ -51,3 +51,31 @@ def conflict_box(parent: QWidget, exc: BaseException, title: str, advice: str) -
         QMessageBox.Icon.Warning, title, f"{exc}\n\n{advice}",
         QMessageBox.StandardButton.Ok, parent,
     )  # fmt: skip
+
+
+class RecordsPane(QWidget):
+    """A pane listing recorded items that a person adds, edits and deletes through dialogs.
+
+    Shared so every such pane keeps its open dialog in ``dialog`` (one at a time, reachable
+    by the tests and the window) and, after any save, shows the list again with the saved
+    item selected and says ``changed`` (counts elsewhere follow).
+    """
+
+    #: Emitted after an item was added, changed or deleted (counts elsewhere change).
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.dialog: QDialog | QMessageBox | None = None
+
+    def reload(self, selected: int | None = None) -> None:
+        """Fetch the items again (on the worker) and show them, ``selected`` chosen."""
+        raise NotImplementedError
+
+    def _open(self, dialog: QDialog | QMessageBox) -> None:
+        self.dialog = dialog
+        dialog.open()
+
+    def _saved(self, item_id: int | None) -> None:
+        self.reload(item_id)
+        self.changed.emit()

@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -52,7 +51,7 @@ from PySide6.QtWidgets import (
 
 from verifier.errors import VerifierError
 from verifier.geo.coords import format_dms, parse_location, to_mgrs
-from verifier.gui.finding_panes import ask_to_delete, conflict_box, table_item
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, conflict_box, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import GeolocationId
 from verifier.services.context import App
@@ -444,11 +443,9 @@ class FindingDialog(QDialog):
         self._parse()
 
 
-class GeolocationPane(QWidget):
+class GeolocationPane(RecordsPane):
     """The open clip's geolocation findings; the chosen one in full, with its map links."""
 
-    #: Emitted after a finding was added, changed or deleted (the clip table counts them).
-    changed = Signal()
     HEADERS = ("#", "Status", "Confidence", "Method", "Place", "Point")
 
     def __init__(
@@ -458,7 +455,6 @@ class GeolocationPane(QWidget):
         self.app, self.runner, self.context = app, runner, context
         self.clip_id: int | None = None
         self.findings: list[dict[str, Any]] = []
-        self.dialog: QDialog | QMessageBox | None = None
         self.opened_urls: list[str] = []  # what the map links opened (the tests read it)
         self.shown_html = ""  # the selected finding as shown, map links included
 
@@ -599,10 +595,6 @@ class GeolocationPane(QWidget):
 
     # ------------------------------------------------------------- editing
 
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
-
     def add(self) -> None:
         if self.clip_id is None:
             return
@@ -696,10 +688,6 @@ class GeolocationPane(QWidget):
             "The custody log keeps what it said; reference images stay in the store.",
             delete,
         ))  # fmt: skip
-
-    def _saved(self, finding_id: int | None) -> None:
-        self.reload(finding_id)
-        self.changed.emit()
 
     def _conflict(self, exc: BaseException, g: dict[str, Any]) -> None:
         """Explain a refusal; a stale save shows the finding as it is now."""

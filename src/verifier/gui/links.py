@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.errors import VerifierError
-from verifier.gui.finding_panes import ask_to_delete, conflict_box, table_item
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, conflict_box, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ClipId, LinkId
 from verifier.services.comparison import signed_seconds
@@ -272,13 +271,11 @@ class SaveAlignmentDialog(QDialog):
         return self.rationale.toPlainText().strip()
 
 
-class LinksPane(QWidget):
+class LinksPane(RecordsPane):
     """The open clip's typed links to other clips, with their decisions."""
 
     #: A comparison to open, aligned by a link's offset (a relation dict).
     compareRequested = Signal(object)
-    #: Emitted after a link was added, decided or deleted.
-    changed = Signal()
     HEADERS = ("#", "Type", "Other clip", "Direction", "Confidence", "Status", "Offset (s)",
                "Rationale")  # fmt: skip
 
@@ -291,7 +288,6 @@ class LinksPane(QWidget):
         self.clip_name = ""
         self.links: list[dict[str, Any]] = []
         self.summary = ""
-        self.dialog: QDialog | QMessageBox | None = None
         self.add_button = QPushButton("Add link…", self)
         self.add_button.setToolTip("Link this clip to another clip of the case")
         self.confirm_button = QPushButton("Confirm", self)
@@ -437,10 +433,6 @@ class LinksPane(QWidget):
 
     # ------------------------------------------------------------- editing
 
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
-
     def add(self) -> None:
         if self.clip_id is None:
             return
@@ -494,10 +486,6 @@ class LinksPane(QWidget):
             "To record that the link is wrong, Reject it instead.",
             delete,
         ))  # fmt: skip
-
-    def _saved(self, link_id: int | None) -> None:
-        self.reload(link_id)
-        self.changed.emit()
 
     def _refused(self, exc: BaseException, link: dict[str, Any]) -> None:
         if not isinstance(exc, EditConflict):
