@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.gui.finding_panes import RecordsPane, ask_to_delete, table_item
-from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
+from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.ids import AppearanceId
 from verifier.services.context import App
 from verifier.services.edits import EditConflict
@@ -376,12 +376,9 @@ class ProvenancePane(RecordsPane):
 
     def _refused(self, exc: BaseException, entry: dict[str, Any]) -> None:
         """Explain a refused save; on a conflict, show the post as it is now, offer to edit it."""
-        assert self.runner is not None
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Appearance")
+        if not self._stale(exc, entry["id"], "Appearance"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(entry["id"])
+        assert isinstance(exc, EditConflict)
         buttons = QMessageBox.StandardButton.Cancel
         if exc.current is not None:
             buttons |= QMessageBox.StandardButton.Retry

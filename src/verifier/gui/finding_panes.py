@@ -15,6 +15,9 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QMessageBox, QTableWidgetItem, QWidget
 
+from verifier.gui.tasks import TaskRunner, describe_error
+from verifier.services.edits import EditConflict
+
 
 def table_item(text: Any, data: Any = None) -> QTableWidgetItem:
     """A read-only-looking cell whose tooltip repeats the text (long values are cut in the
@@ -63,6 +66,8 @@ class RecordsPane(QWidget):
 
     #: Emitted after an item was added, changed or deleted (counts elsewhere change).
     changed = Signal()
+    #: Where the pane's work runs (set by each pane; None until a pane is connected).
+    runner: TaskRunner | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,3 +84,17 @@ class RecordsPane(QWidget):
     def _saved(self, item_id: int | None) -> None:
         self.reload(item_id)
         self.changed.emit()
+
+    def _stale(self, exc: BaseException, item_id: int, label: str) -> bool:
+        """Whether a refused save was stale (someone changed the item meanwhile).
+
+        A plain refusal is shown in the window's error box titled ``label`` (False); a
+        stale one is noted and the item shown as it is now (True: the caller explains).
+        """
+        assert self.runner is not None
+        if not isinstance(exc, EditConflict):
+            self.runner.show_error(describe_error(exc), label)
+            return False
+        self.runner.errors.append(str(exc))
+        self.reload(item_id)
+        return True

@@ -691,11 +691,8 @@ class GeolocationPane(RecordsPane):
 
     def _conflict(self, exc: BaseException, g: dict[str, Any]) -> None:
         """Explain a refusal; a stale save shows the finding as it is now."""
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Geolocation")
+        if not self._stale(exc, g["id"], "Geolocation"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(g["id"])
         self._open(conflict_box(
             self, exc, "Finding changed by someone else",
             "Nothing was saved; the pane now shows the finding as it is. "

@@ -44,7 +44,6 @@ from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ClipId, LinkId
 from verifier.services.comparison import signed_seconds
 from verifier.services.context import App
-from verifier.services.edits import EditConflict
 from verifier.services.links import (
     CONFIDENCES,
     DIRECTIONAL,
@@ -488,11 +487,8 @@ class LinksPane(RecordsPane):
         ))  # fmt: skip
 
     def _refused(self, exc: BaseException, link: dict[str, Any]) -> None:
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Link")
+        if not self._stale(exc, link["id"], "Link"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(link["id"])
         self._open(conflict_box(
             self, exc, "Link changed by someone else",
             "Nothing was saved; the pane now shows the link as it is. "
