@@ -6,8 +6,13 @@ from typing import Any
 
 import click
 
-from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.cli.findings import (
+    expected_version_option_for,
+    say,
+    show_findings,
+    supporting_options,
+)
 from verifier.errors import VerifierError
 from verifier.ids import ChronolocationId
 from verifier.services import cases as case_service
@@ -25,15 +30,7 @@ LOCAL_HELP = (
     "(the zone of its best geolocation finding); refused on a time a clock change "
     "skipped or repeated."
 )
-expected_version_option = click.option(
-    "--expected-version", type=click.IntRange(min=1), metavar="N",
-    help="Refuse the change if the finding was changed since you saw version N "
-    "(see `chrono list --json`).",
-)  # fmt: skip
-
-
-def _say(text: str) -> None:
-    render.out.print(text, markup=False, highlight=False)
+expected_version_option = expected_version_option_for("chrono list --json")
 
 
 def end_text(doc: dict[str, Any], end: str) -> str:
@@ -69,19 +66,6 @@ def finding_lines(doc: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _show(rows: list[dict[str, Any]], as_json: bool, empty: str, title: str = "") -> None:
-    if as_json:
-        render.print_json(rows)
-        return
-    if title and rows:
-        _say(title)
-    for row in rows:
-        for line in finding_lines(row):
-            _say(line)
-    if not rows:
-        _say(empty)
-
-
 @cli.group("chrono")
 def chrono_group() -> None:
     """Time findings: when clips were filmed (every change is in the custody log)."""
@@ -94,10 +78,7 @@ def chrono_group() -> None:
 @click.option("--confidence", required=True, metavar="C", help=CONFIDENCE_HELP)
 @click.option("--method", required=True, metavar="M", help=METHOD_HELP)
 @click.option("--reasoning", required=True, help="How the time was found (goes in the report).")
-@click.option("--frame", "frames", type=int, multiple=True, metavar="N",
-              help="A frame that shows the evidence (repeatable).")  # fmt: skip
-@click.option("--annotation", "annotations", type=int, multiple=True, metavar="ID",
-              help="An annotation on the clip that shows the evidence (repeatable).")  # fmt: skip
+@supporting_options(replace=False)
 @click.option("--local", is_flag=True, help=LOCAL_HELP)
 @case_option
 @json_option
@@ -115,7 +96,7 @@ def chrono_add(cli_ctx: CliContext, clip: str, earliest: str | None, latest: str
                                confidence=confidence, method=method, reasoning=reasoning,
                                frames=frames, annotations=annotations, local=local,
                                case=case)  # fmt: skip
-    _show([added], as_json, "", "Time finding added:")
+    show_findings([added], as_json, finding_lines, title="Time finding added:")
 
 
 @chrono_group.command("list")
@@ -130,7 +111,8 @@ def chrono_list(cli_ctx: CliContext, clip: str | None, case_name: str | None,
 
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name or not clip else None
-    _show(list_chronolocations(app, clip, case), as_json, "No time findings.")
+    show_findings(list_chronolocations(app, clip, case), as_json, finding_lines,
+                  empty="No time findings.")  # fmt: skip
 
 
 @chrono_group.command("propose")
@@ -147,7 +129,8 @@ def chrono_propose(cli_ctx: CliContext, clip: str | None, case_name: str | None,
 
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name or not clip else None
-    _show(propose_for(app, clip, case), as_json, "Nothing new to propose.", "Proposed:")
+    show_findings(propose_for(app, clip, case), as_json, finding_lines,
+                  empty="Nothing new to propose.", title="Proposed:")  # fmt: skip
 
 
 @chrono_group.command("edit")
@@ -159,10 +142,7 @@ def chrono_propose(cli_ctx: CliContext, clip: str | None, case_name: str | None,
 @click.option("--confidence", metavar="C", help=CONFIDENCE_HELP)
 @click.option("--method", metavar="M", help=METHOD_HELP)
 @click.option("--reasoning", help="New reasoning.")
-@click.option("--frame", "frames", type=int, multiple=True, metavar="N",
-              help="Replace the supporting frames (repeatable).")  # fmt: skip
-@click.option("--annotation", "annotations", type=int, multiple=True, metavar="ID",
-              help="Replace the supporting annotations (repeatable).")  # fmt: skip
+@supporting_options(replace=True)
 @click.option("--local", is_flag=True, help=LOCAL_HELP)
 @expected_version_option
 @json_option
@@ -191,8 +171,8 @@ def chrono_edit(cli_ctx: CliContext, finding_id: int, earliest: str | None, late
                                   confidence=confidence, method=method, reasoning=reasoning,
                                   frames=frames or None, annotations=annotations or None,
                                   local=local)  # fmt: skip
-    _show([changed], as_json, "",
-          f"Time finding #{finding_id} updated (now version {changed['version']}):")  # fmt: skip
+    title = f"Time finding #{finding_id} updated (now version {changed['version']}):"
+    show_findings([changed], as_json, finding_lines, title=title)
 
 
 @chrono_group.command("confirm")
@@ -208,7 +188,7 @@ def chrono_confirm(cli_ctx: CliContext, finding_id: int, confidence: str | None,
     done = confirm_chronolocation(cli_ctx.app(), ChronolocationId(finding_id),
                                   expected_version=expected_version,
                                   confidence=confidence)  # fmt: skip
-    _say(f"Time finding #{finding_id} confirmed ({done['confidence']}).")
+    say(f"Time finding #{finding_id} confirmed ({done['confidence']}).")
 
 
 @chrono_group.command("reject")
@@ -221,7 +201,7 @@ def chrono_reject(cli_ctx: CliContext, finding_id: int, expected_version: int | 
 
     reject_chronolocation(cli_ctx.app(), ChronolocationId(finding_id),
                           expected_version=expected_version)  # fmt: skip
-    _say(f"Time finding #{finding_id} rejected.")
+    say(f"Time finding #{finding_id} rejected.")
 
 
 @chrono_group.command("delete")
@@ -234,4 +214,4 @@ def chrono_delete(cli_ctx: CliContext, finding_id: int, expected_version: int | 
 
     delete_chronolocation(cli_ctx.app(), ChronolocationId(finding_id),
                           expected_version=expected_version)  # fmt: skip
-    _say(f"Time finding #{finding_id} deleted.")
+    say(f"Time finding #{finding_id} deleted.")

@@ -7,8 +7,13 @@ from typing import Any
 
 import click
 
-from verifier.cli import render
 from verifier.cli.base import CliContext, case_option, cli, json_option, pass_cli
+from verifier.cli.findings import (
+    expected_version_option_for,
+    say,
+    show_findings,
+    supporting_options,
+)
 from verifier.errors import VerifierError
 from verifier.ids import GeolocationId
 from verifier.services import cases as case_service
@@ -21,15 +26,7 @@ AT_HELP = (
     "The point as you paste it: 48.5079, 35.9131 / 48°30'28.4\"N 35°54'47.2\"E / MGRS / "
     "a Google Maps or OpenStreetMap URL."
 )
-expected_version_option = click.option(
-    "--expected-version", type=click.IntRange(min=1), metavar="N",
-    help="Refuse the change if the finding was changed since you saw version N "
-    "(see `geo list --json`).",
-)  # fmt: skip
-
-
-def _say(text: str) -> None:
-    render.out.print(text, markup=False, highlight=False)
+expected_version_option = expected_version_option_for("geo list --json")
 
 
 def finding_lines(doc: dict[str, Any]) -> list[str]:
@@ -91,10 +88,7 @@ def geo_group() -> None:
 @click.option("--method", required=True, metavar="M", help=METHOD_HELP)
 @click.option("--reasoning", required=True, help="How the place was found (goes in the report).")
 @click.option("--place", help="Place name (village, street, landmark).")
-@click.option("--frame", "frames", type=int, multiple=True, metavar="N",
-              help="A frame that shows the evidence (repeatable).")  # fmt: skip
-@click.option("--annotation", "annotations", type=int, multiple=True, metavar="ID",
-              help="An annotation on the clip that shows the evidence (repeatable).")  # fmt: skip
+@supporting_options(replace=False)
 @click.option("--reference", "references", type=click.Path(path_type=Path), multiple=True,
               metavar="FILE",
               help="A reference image, preserved in the store (repeatable).")  # fmt: skip
@@ -122,12 +116,7 @@ def geo_add(cli_ctx: CliContext, clip: str, at: str, precision_m: float, confide
                             annotations=annotations,
                             references=_references(references, providers, dates),
                             figures=figures, case=case)  # fmt: skip
-    if as_json:
-        render.print_json(added)
-        return
-    _say("Geolocation added:")
-    for line in finding_lines(added):
-        _say(line)
+    show_findings(added, as_json, finding_lines, title="Geolocation added:")
 
 
 @geo_group.command("list")
@@ -142,14 +131,7 @@ def geo_list(cli_ctx: CliContext, clip: str | None, case_name: str | None, as_js
     app = cli_ctx.app()
     case = case_service.resolve_case(app, case_name) if case_name or not clip else None
     rows = list_geolocations(app, clip, case)
-    if as_json:
-        render.print_json(rows)
-        return
-    for row in rows:
-        for line in finding_lines(row):
-            _say(line)
-    if not rows:
-        _say("No geolocation findings.")
+    show_findings(rows, as_json, finding_lines, empty="No geolocation findings.")
 
 
 @geo_group.command("edit")
@@ -160,10 +142,7 @@ def geo_list(cli_ctx: CliContext, clip: str | None, case_name: str | None, as_js
 @click.option("--method", metavar="M", help=METHOD_HELP)
 @click.option("--reasoning", help="New reasoning.")
 @click.option("--place", help="New place name (an empty text clears it).")
-@click.option("--frame", "frames", type=int, multiple=True, metavar="N",
-              help="Replace the supporting frames (repeatable).")  # fmt: skip
-@click.option("--annotation", "annotations", type=int, multiple=True, metavar="ID",
-              help="Replace the supporting annotations (repeatable).")  # fmt: skip
+@supporting_options(replace=True)
 @click.option("--reference", "references", type=click.Path(path_type=Path), multiple=True,
               metavar="FILE", help="Add a reference image (repeatable).")  # fmt: skip
 @click.option("--reference-provider", "providers", multiple=True, metavar="P")
@@ -191,12 +170,8 @@ def geo_edit(cli_ctx: CliContext, geolocation_id: int, at: str | None, precision
                                confidence=confidence, method=method, reasoning=reasoning,
                                place=place, frames=frames or None,
                                annotations=annotations or None, add_references=refs)  # fmt: skip
-    if as_json:
-        render.print_json(changed)
-        return
-    _say(f"Geolocation #{geolocation_id} updated (now version {changed['version']}):")
-    for line in finding_lines(changed):
-        _say(line)
+    title = f"Geolocation #{geolocation_id} updated (now version {changed['version']}):"
+    show_findings(changed, as_json, finding_lines, title=title)
 
 
 @geo_group.command("confirm")
@@ -215,7 +190,7 @@ def geo_confirm(cli_ctx: CliContext, geolocation_id: int, confidence: str | None
         expected_version=expected_version,
         confidence=confidence,
     )
-    _say(f"Geolocation #{geolocation_id} confirmed ({done['confidence']}).")
+    say(f"Geolocation #{geolocation_id} confirmed ({done['confidence']}).")
 
 
 @geo_group.command("reject")
@@ -228,7 +203,7 @@ def geo_reject(cli_ctx: CliContext, geolocation_id: int, expected_version: int |
 
     reject_geolocation(cli_ctx.app(), GeolocationId(geolocation_id),
                        expected_version=expected_version)  # fmt: skip
-    _say(f"Geolocation #{geolocation_id} rejected.")
+    say(f"Geolocation #{geolocation_id} rejected.")
 
 
 @geo_group.command("delete")
@@ -241,7 +216,7 @@ def geo_delete(cli_ctx: CliContext, geolocation_id: int, expected_version: int |
 
     delete_geolocation(cli_ctx.app(), GeolocationId(geolocation_id),
                        expected_version=expected_version)  # fmt: skip
-    _say(f"Geolocation #{geolocation_id} deleted.")
+    say(f"Geolocation #{geolocation_id} deleted.")
 
 
 @geo_group.command("export")
@@ -268,4 +243,4 @@ def geo_export(cli_ctx: CliContext, kml: Path | None, geojson: Path | None,
         (write_kml if kml is not None else write_geojson)(features, target)
     except OSError as exc:
         raise VerifierError(f"cannot write {target}: {exc.strerror or exc}") from exc
-    _say(f"{len(features)} findings of case {case.name!r} written to {target}.")
+    say(f"{len(features)} findings of case {case.name!r} written to {target}.")

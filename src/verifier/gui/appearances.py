@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,12 +27,12 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, table_item
+from verifier.gui.tasks import TaskContext, TaskRunner
 from verifier.ids import AppearanceId
 from verifier.services.context import App
 from verifier.services.edits import EditConflict
@@ -154,15 +154,7 @@ class AppearanceDialog(QDialog):
         }
 
 
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
-
-
-class ProvenancePane(QWidget):
+class ProvenancePane(RecordsPane):
     """Every known post of this footage, earliest first; the first seen marked.
 
     Where (channel or chat) and who (author) are separate columns; the notes
@@ -171,8 +163,6 @@ class ProvenancePane(QWidget):
     The "#" column is the id those notes and ``verifier appearance`` use.
     """
 
-    #: Emitted after an appearance was added, edited or deleted (counts elsewhere change).
-    changed = Signal()
     HEADERS = ("#", "", "Posted (UTC)", "Precision", "Platform", "Where", "Who", "URL",
                "Archive", "Collected (UTC)", "Clip", "Case", "Source", "Warnings")  # fmt: skip
 
@@ -182,7 +172,6 @@ class ProvenancePane(QWidget):
         self.runner: TaskRunner | None = None
         self.clip_id: int | None = None
         self.entries: list[dict[str, Any]] = []
-        self.dialog: QDialog | QMessageBox | None = None
         table = QTableWidget(0, len(self.HEADERS), self)
         table.setHorizontalHeaderLabels(list(self.HEADERS))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -266,7 +255,7 @@ class ProvenancePane(QWidget):
         self.table.setRowCount(len(rows))
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
-                self.table.setItem(r, c, _item(value, entries[r]["id"] if c == 0 else None))
+                self.table.setItem(r, c, table_item(value, entries[r]["id"] if c == 0 else None))
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setStretchLastSection(True)
         if empty_note and not entries:
@@ -313,10 +302,6 @@ class ProvenancePane(QWidget):
         )
 
     # ------------------------------------------------------------- editing
-
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
 
     def add(self) -> None:
         if self.app is None or self.runner is None or self.clip_id is None:
@@ -372,16 +357,8 @@ class ProvenancePane(QWidget):
         if entry is None or self.app is None or self.runner is None:
             return
         app, runner = self.app, self.runner
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete appearance",
-            f"Withdraw appearance #{entry['id']} ({entry.get('url') or entry['platform']})? "
-            "The custody log keeps what it said.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
 
-        def finished(result: int) -> None:
-            if result != QMessageBox.StandardButton.Yes:
-                return
+        def delete() -> None:
             runner.run(
                 lambda ctx: delete_appearance(
                     app, AppearanceId(entry["id"]), expected_version=entry.get("version")
@@ -390,21 +367,18 @@ class ProvenancePane(QWidget):
                 on_error=lambda exc: self._refused(exc, entry),
             )
 
-        box.finished.connect(finished)
-        self._open(box)
-
-    def _saved(self, appearance_id: int | None) -> None:
-        self.reload(appearance_id)
-        self.changed.emit()
+        self._open(ask_to_delete(
+            self, "Delete appearance",
+            f"Withdraw appearance #{entry['id']} ({entry.get('url') or entry['platform']})? "
+            "The custody log keeps what it said.",
+            delete,
+        ))  # fmt: skip
 
     def _refused(self, exc: BaseException, entry: dict[str, Any]) -> None:
         """Explain a refused save; on a conflict, show the post as it is now, offer to edit it."""
-        assert self.runner is not None
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Appearance")
+        if not self._stale(exc, entry["id"], "Appearance"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(entry["id"])
+        assert isinstance(exc, EditConflict)
         buttons = QMessageBox.StandardButton.Cancel
         if exc.current is not None:
             buttons |= QMessageBox.StandardButton.Retry

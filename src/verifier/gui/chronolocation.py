@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from verifier.errors import VerifierError
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ChronolocationId, ClipId
 from verifier.services.chronolocation import (
@@ -214,10 +214,8 @@ class TimeFindingDialog(QDialog):
         self.submitted.emit(values)
 
 
-class ChronolocationPane(QWidget):
+class ChronolocationPane(RecordsPane):
     """The clip's time findings, with add, edit, delete, confirm and reject."""
-
-    changed = Signal()
 
     def __init__(self, app: App, runner: TaskRunner, current_frame: Callable[[], int | None],
                  parent: QWidget | None = None) -> None:  # fmt: skip
@@ -227,7 +225,6 @@ class ChronolocationPane(QWidget):
         self.current_frame = current_frame
         self.clip_id: int | None = None
         self.zone: dict[str, Any] = {"zone": None, "zone_text": "no location: UTC only"}
-        self.dialog: Any = None
         self._findings: list[dict[str, Any]] = []
         self.zone_label = QLabel(self)
         self.zone_label.setWordWrap(True)
@@ -401,8 +398,7 @@ class ChronolocationPane(QWidget):
             self.runner.run(work, on_done=done, on_error=lambda exc: self._refused(dialog, exc))
 
         dialog.submitted.connect(submitted)
-        self.dialog = dialog
-        dialog.open()
+        self._open(dialog)
 
     def _refused(self, dialog: TimeFindingDialog, exc: BaseException) -> None:
         """Explain a refusal in the dialog; the typed text stays. On a stale save, the list
@@ -437,28 +433,21 @@ class ChronolocationPane(QWidget):
         doc = self.current()
         if doc is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete time finding",
-            f"Delete time finding #{doc['id']} ({doc['method']})? "
-            "The custody log keeps what it said.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
         ident, version = ChronolocationId(doc["id"]), doc["version"]
 
-        def finished(result: int) -> None:
-            if result == QMessageBox.StandardButton.Yes:
-                self.runner.run(
-                    lambda ctx: delete_chronolocation(self.app, ident, expected_version=version),
-                    on_done=lambda _r: self._saved(None), on_error=self._action_refused,
-                )  # fmt: skip
+        def delete() -> None:
+            self.runner.run(
+                lambda ctx: delete_chronolocation(self.app, ident, expected_version=version),
+                on_done=lambda _r: self._saved(None), on_error=self._action_refused,
+            )  # fmt: skip
 
-        box.finished.connect(finished)
-        self.dialog = box
-        box.open()
-
-    def _saved(self, select: int | None) -> None:
-        self.reload(select=select)
-        self.changed.emit()
+        box = ask_to_delete(
+            self, "Delete time finding",
+            f"Delete time finding #{doc['id']} ({doc['method']})? "
+            "The custody log keeps what it said.",
+            delete,
+        )  # fmt: skip
+        self._open(box)
 
     def _action_refused(self, exc: BaseException) -> None:
         """A stale confirm, reject or delete: say so and show the finding as it is now."""

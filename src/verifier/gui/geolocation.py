@@ -40,12 +40,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -53,6 +51,7 @@ from PySide6.QtWidgets import (
 
 from verifier.errors import VerifierError
 from verifier.geo.coords import format_dms, parse_location, to_mgrs
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, conflict_box, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import GeolocationId
 from verifier.services.context import App
@@ -154,14 +153,6 @@ def finding_html(g: dict[str, Any]) -> str:
     parts.append(f"<p><b>Finding #{g['id']}</b></p><table>{table}</table>")
     parts.append(f"<p><b>Reasoning</b><br>{reasoning}</p>")
     return "".join(parts)
-
-
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
 
 
 class FindingDialog(QDialog):
@@ -452,11 +443,9 @@ class FindingDialog(QDialog):
         self._parse()
 
 
-class GeolocationPane(QWidget):
+class GeolocationPane(RecordsPane):
     """The open clip's geolocation findings; the chosen one in full, with its map links."""
 
-    #: Emitted after a finding was added, changed or deleted (the clip table counts them).
-    changed = Signal()
     HEADERS = ("#", "Status", "Confidence", "Method", "Place", "Point")
 
     def __init__(
@@ -466,7 +455,6 @@ class GeolocationPane(QWidget):
         self.app, self.runner, self.context = app, runner, context
         self.clip_id: int | None = None
         self.findings: list[dict[str, Any]] = []
-        self.dialog: QDialog | QMessageBox | None = None
         self.opened_urls: list[str] = []  # what the map links opened (the tests read it)
         self.shown_html = ""  # the selected finding as shown, map links included
 
@@ -549,7 +537,7 @@ class GeolocationPane(QWidget):
             values = [f"#{g['id']}", status, g["confidence"], g["method"], g.get("place") or "",
                       f"{g['lat']:.5f}, {g['lon']:.5f}"]  # fmt: skip
             for c, value in enumerate(values):
-                cell = _item(value, g["id"] if c == 0 else None)
+                cell = table_item(value, g["id"] if c == 0 else None)
                 if g["status"] == "proposed":
                     cell.setBackground(QBrush(PROPOSED_COLOUR))
                 elif g["status"] == "rejected":
@@ -606,10 +594,6 @@ class GeolocationPane(QWidget):
             QGuiApplication.clipboard().setText(f"{g['lat']:.6f}, {g['lon']:.6f}")
 
     # ------------------------------------------------------------- editing
-
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
 
     def add(self) -> None:
         if self.clip_id is None:
@@ -688,41 +672,29 @@ class GeolocationPane(QWidget):
         g = self.selected()
         if g is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete finding",
-            f"Delete geolocation finding #{g['id']} ({g['lat']:.5f}, {g['lon']:.5f})? "
-            "The custody log keeps what it said; reference images stay in the store.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
         app = self.app
 
-        def finished(result: int) -> None:
-            if result == QMessageBox.StandardButton.Yes:
-                self.runner.run(
-                    lambda ctx: delete_geolocation(app, GeolocationId(g["id"]),
-                                                   expected_version=g["version"]),
-                    on_done=lambda _r: self._saved(None),
-                    on_error=lambda exc: self._conflict(exc, g),
-                )  # fmt: skip
+        def delete() -> None:
+            self.runner.run(
+                lambda ctx: delete_geolocation(app, GeolocationId(g["id"]),
+                                               expected_version=g["version"]),
+                on_done=lambda _r: self._saved(None),
+                on_error=lambda exc: self._conflict(exc, g),
+            )  # fmt: skip
 
-        box.finished.connect(finished)
-        self._open(box)
-
-    def _saved(self, finding_id: int | None) -> None:
-        self.reload(finding_id)
-        self.changed.emit()
+        self._open(ask_to_delete(
+            self, "Delete finding",
+            f"Delete geolocation finding #{g['id']} ({g['lat']:.5f}, {g['lon']:.5f})? "
+            "The custody log keeps what it said; reference images stay in the store.",
+            delete,
+        ))  # fmt: skip
 
     def _conflict(self, exc: BaseException, g: dict[str, Any]) -> None:
         """Explain a refusal; a stale save shows the finding as it is now."""
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Geolocation")
+        if not self._stale(exc, g["id"], "Geolocation"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(g["id"])
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Finding changed by someone else",
-            f"{exc}\n\nNothing was saved; the pane now shows the finding as it is. "
+        self._open(conflict_box(
+            self, exc, "Finding changed by someone else",
+            "Nothing was saved; the pane now shows the finding as it is. "
             "Look at it again, then make your change on that version.",
-            QMessageBox.StandardButton.Ok, self,
-        )  # fmt: skip
-        self._open(box)
+        ))  # fmt: skip

@@ -31,21 +31,19 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from verifier.errors import VerifierError
+from verifier.gui.finding_panes import RecordsPane, ask_to_delete, conflict_box, table_item
 from verifier.gui.tasks import TaskContext, TaskRunner, describe_error
 from verifier.ids import ClipId, LinkId
 from verifier.services.comparison import signed_seconds
 from verifier.services.context import App
-from verifier.services.edits import EditConflict
 from verifier.services.links import (
     CONFIDENCES,
     DIRECTIONAL,
@@ -127,14 +125,6 @@ def relation_of_link(link: dict[str, Any]) -> dict[str, Any]:
         "pairs": [],
         "link_id": link["id"],
     }
-
-
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
 
 
 def _type_combo(parent: QWidget, default: str) -> QComboBox:
@@ -280,13 +270,11 @@ class SaveAlignmentDialog(QDialog):
         return self.rationale.toPlainText().strip()
 
 
-class LinksPane(QWidget):
+class LinksPane(RecordsPane):
     """The open clip's typed links to other clips, with their decisions."""
 
     #: A comparison to open, aligned by a link's offset (a relation dict).
     compareRequested = Signal(object)
-    #: Emitted after a link was added, decided or deleted.
-    changed = Signal()
     HEADERS = ("#", "Type", "Other clip", "Direction", "Confidence", "Status", "Offset (s)",
                "Rationale")  # fmt: skip
 
@@ -299,7 +287,6 @@ class LinksPane(QWidget):
         self.clip_name = ""
         self.links: list[dict[str, Any]] = []
         self.summary = ""
-        self.dialog: QDialog | QMessageBox | None = None
         self.add_button = QPushButton("Add link…", self)
         self.add_button.setToolTip("Link this clip to another clip of the case")
         self.confirm_button = QPushButton("Confirm", self)
@@ -377,7 +364,7 @@ class LinksPane(QWidget):
                       link["status"], f"{offset:+.3f}" if offset is not None else "",
                       link.get("rationale") or ""]  # fmt: skip
             for c, value in enumerate(values):
-                cell = _item(value, link["id"] if c == 0 else None)
+                cell = table_item(value, link["id"] if c == 0 else None)
                 colour = STATUS_COLOURS.get(link["status"])
                 if link["status"] == "proposed" and colour is not None:
                     cell.setBackground(QBrush(colour))
@@ -445,10 +432,6 @@ class LinksPane(QWidget):
 
     # ------------------------------------------------------------- editing
 
-    def _open(self, dialog: QDialog | QMessageBox) -> None:
-        self.dialog = dialog
-        dialog.open()
-
     def add(self) -> None:
         if self.clip_id is None:
             return
@@ -485,41 +468,29 @@ class LinksPane(QWidget):
         link = self.selected()
         if link is None:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Delete link",
+        app = self.app
+
+        def delete() -> None:
+            self.runner.run(
+                lambda ctx: delete_link(app, LinkId(link["id"]),
+                                        expected_version=link["version"]),
+                on_done=lambda _r: self._saved(None),
+                on_error=lambda exc: self._refused(exc, link),
+            )  # fmt: skip
+
+        self._open(ask_to_delete(
+            self, "Delete link",
             f"Delete link #{link['id']} ({link['type']}, #{link['clip_a']['id']} – "
             f"#{link['clip_b']['id']})? The custody log keeps what it said. "
             "To record that the link is wrong, Reject it instead.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self,
-        )  # fmt: skip
-        app = self.app
-
-        def finished(result: int) -> None:
-            if result == QMessageBox.StandardButton.Yes:
-                self.runner.run(
-                    lambda ctx: delete_link(app, LinkId(link["id"]),
-                                            expected_version=link["version"]),
-                    on_done=lambda _r: self._saved(None),
-                    on_error=lambda exc: self._refused(exc, link),
-                )  # fmt: skip
-
-        box.finished.connect(finished)
-        self._open(box)
-
-    def _saved(self, link_id: int | None) -> None:
-        self.reload(link_id)
-        self.changed.emit()
+            delete,
+        ))  # fmt: skip
 
     def _refused(self, exc: BaseException, link: dict[str, Any]) -> None:
-        if not isinstance(exc, EditConflict):
-            self.runner.show_error(describe_error(exc), "Link")
+        if not self._stale(exc, link["id"], "Link"):
             return
-        self.runner.errors.append(str(exc))
-        self.reload(link["id"])
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Link changed by someone else",
-            f"{exc}\n\nNothing was saved; the pane now shows the link as it is. "
+        self._open(conflict_box(
+            self, exc, "Link changed by someone else",
+            "Nothing was saved; the pane now shows the link as it is. "
             "Look at it again before deciding.",
-            QMessageBox.StandardButton.Ok, self,
-        )  # fmt: skip
-        self._open(box)
+        ))  # fmt: skip

@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from verifier.gui.clips import load_thumbnail
 from verifier.gui.dialogs import describe_shape, shape_of
+from verifier.gui.finding_panes import table_item
 from verifier.gui.metadata import MetadataPane as MetadataPane  # the Metadata tab
 from verifier.services.annotations import list_annotations
 from verifier.services.clips import describe_clip
@@ -82,19 +82,11 @@ def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
     return table
 
 
-def _item(text: Any, data: Any = None) -> QTableWidgetItem:
-    cell = QTableWidgetItem("" if text is None else str(text))
-    cell.setToolTip(cell.text())
-    if data is not None:
-        cell.setData(Qt.ItemDataRole.UserRole, data)
-    return cell
-
-
 def _fill(table: QTableWidget, rows: list[list[Any]], data: list[Any] | None = None) -> None:
     table.setRowCount(len(rows))
     for r, values in enumerate(rows):
         for c, value in enumerate(values):
-            table.setItem(r, c, _item(value, data[r] if data and c == 0 else None))
+            table.setItem(r, c, table_item(value, data[r] if data and c == 0 else None))
     table.resizeColumnsToContents()
     table.horizontalHeader().setStretchLastSection(True)
 

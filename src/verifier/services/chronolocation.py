@@ -49,19 +49,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Appearance, Chronolocation, Clip, CustodyEvent, Geolocation
+from verifier.db.models import Appearance, Chronolocation, Clip
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
-from verifier.evidence import custody
 from verifier.ids import ChronolocationId, ClipId
 from verifier.media.info import parse_timestamp
 from verifier.services.cases import CaseRecord
+from verifier.services.clip_findings import FindingKind, check_finding, record_on_clip
 from verifier.services.context import App
-from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.geolocation import (
     CONFIDENCES,
     _check_annotations,
     _check_frames,
+    best_geolocation,
     parse_confidence,
 )
 from verifier.services.lookup import find_clip
@@ -102,7 +102,6 @@ NO_LOCATION = "no location: UTC only"
 # time of unknown zone is between 14 h before and 12 h after the same digits in UTC.
 _EARLIEST_OFFSET = timedelta(hours=14)
 _LATEST_OFFSET = timedelta(hours=12)
-_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
 
 
 class _Keep:
@@ -147,17 +146,9 @@ def zone_at(lat: float, lon: float) -> str | None:
 def clip_zone(session: Session, clip_id: int) -> dict[str, Any] | None:
     """The zone of the clip's best non-rejected geolocation (confirmed > probable >
     possible; a person's decision before a pending proposal; then the newest), or None."""
-    rows = session.scalars(
-        select(Geolocation).where(
-            Geolocation.clip_id == clip_id,
-            Geolocation.status != "rejected",
-            Geolocation.confidence.in_(tuple(_RANK)),
-        )
-    ).all()
-    if not rows:
+    best = best_geolocation(session, clip_id)
+    if best is None:
         return None
-    best = min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
-                                    g.status != "confirmed", -g.id))  # fmt: skip
     name = zone_at(best.latitude, best.longitude)
     if name is None:
         return None
@@ -313,14 +304,9 @@ def list_chronolocations(
         return [_shown(session, c) for c in session.scalars(query)]
 
 
-def _record(
-    app: App, session: Session, action: str, c: Chronolocation, clip: Clip,
-    details: dict[str, Any], *, deleted: bool = False,
-) -> None:  # fmt: skip
-    custody.record(session, actor=app.analyst, action=action, target_type="clip",
-                   target_id=clip.id, case_id=clip.case_id,
-                   details={"chronolocation_id": c.id, **details},
-                   items=[] if deleted else [c], deleted=[c] if deleted else [])  # fmt: skip
+#: How a stale or deleted finding is refused and a change logged (as for geolocations).
+_KIND = FindingKind(model=Chronolocation, name="chronolocation", noun="time finding",
+                    missing="time finding", as_json=chronolocation_json)  # fmt: skip
 
 
 def _zone_name(session: Session, clip_id: int, local: bool) -> str | None:
@@ -387,45 +373,9 @@ def add_chronolocation(
                            created_by=app.analyst)  # fmt: skip
         session.add(c)
         session.flush()
-        _record(app, session, "chronolocation.add", c, clip,
-                {"chronolocation": chronolocation_json(c, clip)})  # fmt: skip
+        record_on_clip(app, session, _KIND, "chronolocation.add", c, clip,
+                       {"chronolocation": chronolocation_json(c, clip)})  # fmt: skip
         return _shown(session, c)
-
-
-def _of(chronolocation_id: ChronolocationId) -> Any:
-    return lambda details: details.get("chronolocation_id") == chronolocation_id
-
-
-_ACTIONS = ("chronolocation.add", "chronolocation.propose", "chronolocation.edit",
-            "chronolocation.confirm", "chronolocation.reject")  # fmt: skip
-
-
-def _check(
-    session: Session, chronolocation_id: ChronolocationId, expected_version: int | None
-) -> Chronolocation:
-    """The finding, if it is still the version the user saw (else a clear refusal)."""
-    c = session.get(Chronolocation, chronolocation_id)
-    if c is None:
-        if expected_version is None:
-            raise VerifierError(f"no time finding with id {chronolocation_id}")
-        clip_id = session.scalar(
-            select(CustodyEvent.target_id)
-            .where(CustodyEvent.action == "chronolocation.delete")
-            .where(CustodyEvent.details["chronolocation_id"].as_integer() == chronolocation_id)
-            .limit(1)
-        )
-        raise deleted_conflict(session, what=f"time finding #{chronolocation_id}",
-                               target_type="clip", target_id=int(clip_id or 0),
-                               action="chronolocation.delete",
-                               matches=_of(chronolocation_id))  # fmt: skip
-    clip = session.get(Clip, c.clip_id)
-    assert clip is not None
-    check_version(session, what=f"time finding #{chronolocation_id}",
-                  current_version=c.version, expected_version=expected_version,
-                  target_type="clip", target_id=c.clip_id, actions=_ACTIONS,
-                  matches=_of(chronolocation_id),
-                  current=chronolocation_json(c, clip))  # fmt: skip
-    return c
 
 
 def edit_chronolocation(
@@ -450,7 +400,7 @@ def edit_chronolocation(
     if status is not None and status not in ("proposed", "confirmed", "rejected"):
         raise VerifierError("status: use proposed, confirmed or rejected")
     with app.db.write() as session:
-        c = _check(session, chronolocation_id, expected_version)
+        c = check_finding(session, _KIND, chronolocation_id, expected_version)
         clip = session.get(Clip, c.clip_id)
         assert clip is not None
         if reasoning is not None and not reasoning.strip():
@@ -483,7 +433,7 @@ def edit_chronolocation(
         action = "chronolocation.edit"
         if status in ("confirmed", "rejected") and before["status"] != after["status"]:
             action = f"chronolocation.{'confirm' if status == 'confirmed' else 'reject'}"
-        _record(app, session, action, c, clip, {"before": before, "after": after})
+        record_on_clip(app, session, _KIND, action, c, clip, {"before": before, "after": after})
         return _shown(session, c)
 
 
@@ -509,11 +459,11 @@ def delete_chronolocation(
 ) -> None:
     """Withdraw a finding; the log keeps what it said."""
     with app.db.write() as session:
-        c = _check(session, chronolocation_id, expected_version)
+        c = check_finding(session, _KIND, chronolocation_id, expected_version)
         clip = session.get(Clip, c.clip_id)
         assert clip is not None
-        _record(app, session, "chronolocation.delete", c, clip,
-                {"deleted": chronolocation_json(c, clip)}, deleted=True)  # fmt: skip
+        record_on_clip(app, session, _KIND, "chronolocation.delete", c, clip,
+                       {"deleted": chronolocation_json(c, clip)}, deleted=True)  # fmt: skip
         session.delete(c)
 
 
@@ -613,9 +563,9 @@ def _propose_one(
         c.reasoning, c.source, c.zone_note = made["reasoning"], made["source"], made["zone_note"]
         c.updated_at = utcnow()
         session.flush()
-        _record(app, session, "chronolocation.propose", c, clip,
-                {"before": before, "after": chronolocation_json(c, clip),
-                 "why": "the source of the proposal changed"})  # fmt: skip
+        record_on_clip(app, session, _KIND, "chronolocation.propose", c, clip,
+                       {"before": before, "after": chronolocation_json(c, clip),
+                       "why": "the source of the proposal changed"})  # fmt: skip
         return c
     c = Chronolocation(clip_id=clip.id, earliest=made["earliest"], latest=made["latest"],
                        confidence="possible", method=made["method"],
@@ -624,8 +574,8 @@ def _propose_one(
                        created_by=app.analyst)  # fmt: skip
     session.add(c)
     session.flush()
-    _record(app, session, "chronolocation.propose", c, clip,
-            {"chronolocation": chronolocation_json(c, clip)})  # fmt: skip
+    record_on_clip(app, session, _KIND, "chronolocation.propose", c, clip,
+                   {"chronolocation": chronolocation_json(c, clip)})  # fmt: skip
     return c
 
 

@@ -311,8 +311,13 @@ def _check_out_path(app: App, out_path: Path, original_path: str | None) -> Path
     return target
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write a whole new file or nothing: a ``.part`` beside it, then rename."""
+def write_atomically(path: Path, data: bytes, failure: str) -> None:
+    """Write a whole new file or nothing: a ``.part`` beside it, then rename.
+
+    Shared by every copy of a stored PNG a person asks for (exported frames,
+    landmark and sync figures), so none can leave half a file; ``failure``
+    starts the one-line error (``--out: cannot write the figure``).
+    """
     part = path.with_name(path.name + ".part")
     try:
         with open(part, "wb") as handle:
@@ -323,7 +328,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             part.unlink()
-        raise VerifierError(f"cannot write the frame ({exc.strerror or exc})", path=path) from exc
+        raise VerifierError(f"{failure} ({exc.strerror or exc})", path=path) from exc
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    write_atomically(path, data, "cannot write the frame")
 
 
 def encode_png(rgb: np.ndarray, text: dict[str, str]) -> bytes:
@@ -359,10 +368,16 @@ def _png_text(
     }
 
 
-def _derived_row(
+def derived_png(
     app: App, session: Any, sha: str, relative: str, size: int, source_id: int, role: str,
     name: str,
 ) -> StoredFile:  # fmt: skip
+    """The stored-file row of a PNG made from ``source_id`` (already put in the store as
+    ``relative``): the existing row when the same bytes were stored before, else a new one.
+
+    Shared by exported frames, landmark, sync and sun-path figures: the same bytes are one
+    stored file however many times they are made.
+    """
     existing = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
     if existing is not None:
         return existing
@@ -442,7 +457,7 @@ def export_frame(
     sha, relative, _new = app.store.put_bytes(data)
 
     with app.db.write() as session:
-        stored = _derived_row(app, session, sha, relative, len(data), file_id, role, name)
+        stored = derived_png(app, session, sha, relative, len(data), file_id, role, name)
         result = ExportedFrame(
             clip_id=ClipId(clip_id),
             file_id=FileId(stored.id),

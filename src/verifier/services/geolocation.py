@@ -30,16 +30,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from verifier.db.models import Annotation, Clip, CustodyEvent, Geolocation, StoredFile
+from verifier.db.models import Annotation, Clip, Geolocation, StoredFile
 from verifier.db.types import utcnow
 from verifier.errors import VerifierError
-from verifier.evidence import custody
 from verifier.evidence.store import StoreWriteError
 from verifier.geo.maps import map_links, osm_url
 from verifier.ids import ClipId, GeolocationId
 from verifier.services.cases import CaseRecord
+from verifier.services.clip_findings import FindingKind, check_finding, record_on_clip
 from verifier.services.context import App
-from verifier.services.edits import check_version, deleted_conflict
 from verifier.services.lookup import find_clip
 
 __all__ = [
@@ -186,6 +185,30 @@ def _json(session: Session, g: Geolocation) -> dict[str, Any]:
     return geolocation_json(g, clip)
 
 
+#: Which finding a clip is placed by, surest first ("rejected" never places it).
+_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
+
+
+def best_geolocation(session: Session, clip_id: int) -> Geolocation | None:
+    """The clip's best non-rejected geolocation: confirmed > probable > possible, a
+    person's decision before a pending proposal, then the newest; None without one.
+
+    One choice for every use of "where the clip was filmed" (the zone of its local
+    times, the place the sun is computed for), so they never disagree.
+    """
+    rows = session.scalars(
+        select(Geolocation).where(
+            Geolocation.clip_id == clip_id,
+            Geolocation.status != "rejected",
+            Geolocation.confidence.in_(tuple(_RANK)),
+        )
+    ).all()
+    if not rows:
+        return None
+    return min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
+                                    g.status != "confirmed", -g.id))  # fmt: skip
+
+
 def list_geolocations(
     app: App, clip_ref: str | ClipId | None = None, case: CaseRecord | None = None
 ) -> list[dict[str, Any]]:
@@ -311,15 +334,9 @@ def _reference_rows(
     return entries, added
 
 
-def _record(
-    app: App, session: Session, action: str, g: Geolocation, clip: Clip,
-    details: dict[str, Any], *, files: Sequence[StoredFile] = (), deleted: bool = False,
-) -> None:  # fmt: skip
-    custody.record(session, actor=app.analyst, action=action, target_type="clip",
-                   target_id=clip.id, case_id=clip.case_id,
-                   details={"geolocation_id": g.id, **details},
-                   items=[*files, *([] if deleted else [g])],
-                   deleted=[g] if deleted else [])  # fmt: skip
+#: How a stale or deleted finding is refused and a change logged (as for time findings).
+_KIND = FindingKind(model=Geolocation, name="geolocation", noun="geolocation",
+                    missing="geolocation finding", as_json=geolocation_json)  # fmt: skip
 
 
 def add_geolocation(
@@ -371,7 +388,9 @@ def add_geolocation(
         session.add(g)
         session.flush()
         data = geolocation_json(g, clip)
-        _record(app, session, "geolocation.add", g, clip, {"geolocation": data}, files=files)
+        record_on_clip(
+            app, session, _KIND, "geolocation.add", g, clip, {"geolocation": data}, files=files
+        )
         return data
 
 
@@ -399,46 +418,8 @@ def propose_metadata_gps(app: App, session: Session, clip: Clip) -> Geolocation 
     )  # fmt: skip
     session.add(g)
     session.flush()
-    _record(
-        app, session, "geolocation.propose", g, clip, {"geolocation": geolocation_json(g, clip)}
-    )
-    return g
-
-
-def _of(geolocation_id: GeolocationId) -> Any:
-    return lambda details: details.get("geolocation_id") == geolocation_id
-
-
-_ACTIONS = ("geolocation.add", "geolocation.propose", "geolocation.edit", "geolocation.confirm",
-            "geolocation.reject")  # fmt: skip
-
-
-def _check(
-    session: Session, geolocation_id: GeolocationId, expected_version: int | None
-) -> Geolocation:
-    """The finding, if it is still the version the user saw (else a clear refusal)."""
-    g = session.get(Geolocation, geolocation_id)
-    if g is None:
-        if expected_version is None:
-            raise VerifierError(f"no geolocation finding with id {geolocation_id}")
-        clip_id = session.scalar(
-            select(CustodyEvent.target_id)
-            .where(CustodyEvent.action == "geolocation.delete")
-            .where(CustodyEvent.details["geolocation_id"].as_integer() == geolocation_id)
-            .limit(1)
-        )
-        raise deleted_conflict(
-            session,
-            what=f"geolocation #{geolocation_id}",
-            target_type="clip",
-            target_id=int(clip_id or 0),
-            action="geolocation.delete",
-            matches=_of(geolocation_id),
-        )
-    check_version(session, what=f"geolocation #{geolocation_id}", current_version=g.version,
-                  expected_version=expected_version, target_type="clip", target_id=g.clip_id,
-                  actions=_ACTIONS, matches=_of(geolocation_id),
-                  current=_json(session, g))  # fmt: skip
+    record_on_clip(app, session, _KIND, "geolocation.propose", g, clip,
+                   {"geolocation": geolocation_json(g, clip)})  # fmt: skip
     return g
 
 
@@ -468,7 +449,7 @@ def edit_geolocation(
     if status is not None and status not in ("proposed", "confirmed", "rejected"):
         raise VerifierError("status: use proposed, confirmed or rejected")
     with app.db.read() as session:
-        g = _check(session, geolocation_id, expected_version)
+        g = check_finding(session, _KIND, geolocation_id, expected_version)
         clip = session.get(Clip, g.clip_id)
         assert clip is not None
         frame_list = _check_frames(clip, frames) if frames is not None else None
@@ -480,7 +461,7 @@ def edit_geolocation(
             raise VerifierError("--reasoning: a person's finding needs its reasoning")
     staged = _preserve(app, add_references)
     with app.db.write() as session:
-        g = _check(session, geolocation_id, expected_version)
+        g = check_finding(session, _KIND, geolocation_id, expected_version)
         clip = session.get(Clip, g.clip_id)
         assert clip is not None
         before = geolocation_json(g, clip)
@@ -517,7 +498,9 @@ def edit_geolocation(
             action = f"geolocation.{'confirm' if status == 'confirmed' else 'reject'}"
             if status == "proposed":
                 action = "geolocation.edit"
-        _record(app, session, action, g, clip, {"before": before, "after": after}, files=files)
+        record_on_clip(
+            app, session, _KIND, action, g, clip, {"before": before, "after": after}, files=files
+        )
         return after
 
 
@@ -544,9 +527,9 @@ def delete_geolocation(
 ) -> None:
     """Withdraw a finding; the log keeps what it said. Reference images stay in the store."""
     with app.db.write() as session:
-        g = _check(session, geolocation_id, expected_version)
+        g = check_finding(session, _KIND, geolocation_id, expected_version)
         clip = session.get(Clip, g.clip_id)
         assert clip is not None
-        _record(app, session, "geolocation.delete", g, clip,
-                {"deleted": geolocation_json(g, clip)}, deleted=True)  # fmt: skip
+        record_on_clip(app, session, _KIND, "geolocation.delete", g, clip,
+                       {"deleted": geolocation_json(g, clip)}, deleted=True)  # fmt: skip
         session.delete(g)

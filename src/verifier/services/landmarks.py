@@ -15,9 +15,7 @@ Two plain image files need no case: the figure is only written where asked.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +24,8 @@ from typing import Any
 import av
 import numpy as np
 from PIL import Image
-from sqlalchemy import select
 
 from verifier import TOOL_NAME, __version__
-from verifier.db.models import StoredFile
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.geo.landmarks import (
@@ -43,7 +39,14 @@ from verifier.ids import ClipId, FileId
 from verifier.media.decode import VideoDecoder
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
-from verifier.services.frames import FrameTable, encode_png, frame_table, read_still
+from verifier.services.frames import (
+    FrameTable,
+    derived_png,
+    encode_png,
+    frame_table,
+    read_still,
+    write_atomically,
+)
 from verifier.services.lookup import find_clip
 
 __all__ = [
@@ -56,6 +59,8 @@ __all__ = [
 ]
 
 ROLE_FIGURE = "landmark-figure"
+#: How a figure copy that cannot be written is refused (landmark and sync figures).
+WRITE_FAILURE = "--out: cannot write the figure"
 _CLIP_FRAME = re.compile(r"^(?P<clip>[^@\s]+)@(?P<frame>[^@]*)$")
 
 
@@ -248,22 +253,6 @@ def _check_out(app: App | None, out_path: Path, inputs: list[Path]) -> Path:
     return target
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """A whole new file or nothing: a ``.part`` beside it, then rename."""
-    part = path.with_name(path.name + ".part")
-    try:
-        with open(part, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        part.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            part.unlink()
-        raise VerifierError(f"--out: cannot write the figure ({exc.strerror or exc})",
-                            path=path) from exc  # fmt: skip
-
-
 def _describe(side: LandmarkInput) -> str:
     if side.kind == "file":
         return f"image {side.label} (SHA-256 {side.sha256})"
@@ -311,23 +300,16 @@ def match_inputs(
     owner = side_a if side_a.kind == "clip-frame" else side_b
     if owner.kind != "clip-frame" or app is None:
         if target is not None:
-            _write_atomically(target, data)
+            write_atomically(target, data, WRITE_FAILURE)
         return LandmarkRun(side_a, side_b, result, data, None, sha, None, target)
 
     # Stored before the transaction, as exported frames are: if the transaction
     # fails, an unreferenced object remains, which verify reports as intact.
     sha, relative, _new = app.store.put_bytes(data)
     with app.db.write() as session:
-        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
-        if stored is None:
-            name = f"landmarks-{owner.sha256[:12]}-f{owner.frame_index}-{sha[:8]}.png"
-            stored = StoredFile(
-                sha256=sha, size=len(data), kind="derived", role=ROLE_FIGURE,
-                original_name=name, mime_type="image/png", container="png",
-                stored_path=relative, imported_by=app.analyst, derived_from_id=owner.file_id,
-            )  # fmt: skip
-            session.add(stored)
-            session.flush()
+        name = f"landmarks-{owner.sha256[:12]}-f{owner.frame_index}-{sha[:8]}.png"
+        stored = derived_png(app, session, sha, relative, len(data), owner.file_id,
+                             ROLE_FIGURE, name)  # fmt: skip
         run = LandmarkRun(side_a, side_b, result, data, FileId(stored.id), sha,
                           stored.stored_path, target)  # fmt: skip
         details = run.to_json()
@@ -342,7 +324,7 @@ def match_inputs(
             items=[stored],
         )
         if target is not None:
-            _write_atomically(target, data)
+            write_atomically(target, data, WRITE_FAILURE)
     return run
 
 
@@ -350,5 +332,5 @@ def save_figure(run: LandmarkRun, out_path: Path, app: App | None = None) -> Pat
     """Write a finished run's figure (the same bytes as stored) to a file a person chose."""
     inputs = [Path(side.path) for side in (run.a, run.b) if side.path is not None]
     target = _check_out(app, out_path, inputs)
-    _write_atomically(target, run.figure_png)
+    write_atomically(target, run.figure_png, WRITE_FAILURE)
     return target

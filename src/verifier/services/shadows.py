@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verifier import TOOL_NAME, __version__
-from verifier.db.models import Annotation, Chronolocation, Clip, Geolocation, StoredFile
+from verifier.db.models import Annotation, Chronolocation, Clip
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.geo.shadow import (
@@ -56,8 +56,8 @@ from verifier.services.annotations import Shape, annotation_json, fit_shape
 from verifier.services.cases import CaseRecord
 from verifier.services.chronolocation import chronolocation_json, parse_confidence
 from verifier.services.context import App
-from verifier.services.frames import FrameTable, encode_png, load_frame_table
-from verifier.services.geolocation import _check_frames
+from verifier.services.frames import FrameTable, derived_png, encode_png, load_frame_table
+from verifier.services.geolocation import _check_frames, best_geolocation
 from verifier.services.lookup import find_clip
 
 __all__ = [
@@ -78,7 +78,6 @@ ROLES = {
 }
 #: Label and note of the annotation a line drawn in the tool becomes.
 _ANNOTATION = {"object": "other", "shadow": "shadow", "reference": "landmark"}
-_RANK = {"confirmed": 0, "probable": 1, "possible": 2}
 #: The narrowest tolerances the search is given, whatever the drawing says: a shadow's
 #: edge is never sharper than this.
 MIN_BEARING_TOLERANCE = 0.5
@@ -176,17 +175,9 @@ def algorithm_text() -> str:
 def _best_place(session: Session, clip: Clip) -> Place | None:
     """The clip's best non-rejected geolocation: confirmed > probable > possible, a
     person's decision before a pending proposal, then the newest."""
-    rows = session.scalars(
-        select(Geolocation).where(
-            Geolocation.clip_id == clip.id,
-            Geolocation.status != "rejected",
-            Geolocation.confidence.in_(tuple(_RANK)),
-        )
-    ).all()
-    if not rows:
+    best = best_geolocation(session, clip.id)
+    if best is None:
         return None
-    best = min(rows, key=lambda g: (_RANK[g.confidence or "possible"],
-                                    g.status != "confirmed", -g.id))  # fmt: skip
     return Place(best.latitude, best.longitude,
                  f"geolocation #{best.id}, {best.confidence}", best.id)  # fmt: skip
 
@@ -502,17 +493,9 @@ def create_time_finding(
                 annotation_ids.append(line.annotation_id)
             else:
                 annotation_ids.append(_new_annotation(app, session, clip, run, line, table).id)
-        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
-        if stored is None:
-            stored = StoredFile(
-                sha256=sha, size=len(png), kind="derived", role=ROLE_FIGURE,
-                original_name=f"sun-path-clip{clip.id}-f{run.frame}-{day.isoformat()}-"
-                              f"{sha[:8]}.png",
-                mime_type="image/png", container="png", stored_path=relative,
-                imported_by=app.analyst, derived_from_id=run.file_id,
-            )  # fmt: skip
-            session.add(stored)
-            session.flush()
+        name = f"sun-path-clip{clip.id}-f{run.frame}-{day.isoformat()}-{sha[:8]}.png"
+        stored = derived_png(app, session, sha, relative, len(png), run.file_id, ROLE_FIGURE,
+                             name)  # fmt: skip
         figure = {"file_id": stored.id, "sha256": sha, "role": ROLE_FIGURE,
                   "day": day.isoformat(), "stored_path": stored.stored_path}  # fmt: skip
         custody.record(session, actor=app.analyst, action="sun.figure", target_type="clip",

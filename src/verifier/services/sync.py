@@ -29,15 +29,21 @@ from verifier import TOOL_NAME, __version__
 from verifier.analysis.sync import SYNC_RATE, SyncResult, SyncSettings, estimate_offset, read_sound
 from verifier.analysis.sync_figure import draw_sync_figure
 from verifier.analysis.transients import Transient, TransientSettings, transients
-from verifier.db.models import ClipLink, StoredFile
+from verifier.db.models import ClipLink
 from verifier.errors import VerifierError
 from verifier.evidence import custody
 from verifier.ids import ClipId, FileId, LinkId
 from verifier.services import links as link_service
 from verifier.services.cases import CaseRecord
 from verifier.services.context import App
-from verifier.services.frames import FrameTable, encode_png, frame_table
-from verifier.services.landmarks import _check_out, _write_atomically
+from verifier.services.frames import (
+    FrameTable,
+    derived_png,
+    encode_png,
+    frame_table,
+    write_atomically,
+)
+from verifier.services.landmarks import WRITE_FAILURE, _check_out
 from verifier.services.lookup import find_clip
 
 __all__ = [
@@ -271,21 +277,14 @@ def sync_clips(
     owner = side_a if side_a.clip_id is not None else side_b
     if owner.clip_id is None or app is None:
         if target is not None:
-            _write_atomically(target, data)
+            write_atomically(target, data, WRITE_FAILURE)
         return SyncRun(side_a, side_b, result, settings, None, None, data, sha, None, target)
 
     sha, relative, _new = app.store.put_bytes(data)
     with app.db.write() as session:
-        stored = session.scalar(select(StoredFile).where(StoredFile.sha256 == sha))
-        if stored is None:
-            name = f"sync-{side_a.sha256[:12]}-{side_b.sha256[:12]}-{sha[:8]}.png"
-            stored = StoredFile(
-                sha256=sha, size=len(data), kind="derived", role=ROLE_SYNC_FIGURE,
-                original_name=name, mime_type="image/png", container="png",
-                stored_path=relative, imported_by=app.analyst, derived_from_id=owner.file_id,
-            )  # fmt: skip
-            session.add(stored)
-            session.flush()
+        name = f"sync-{side_a.sha256[:12]}-{side_b.sha256[:12]}-{sha[:8]}.png"
+        stored = derived_png(app, session, sha, relative, len(data), owner.file_id,
+                             ROLE_SYNC_FIGURE, name)  # fmt: skip
         run = SyncRun(side_a, side_b, result, settings, match_offset, match_relation, data, sha,
                       FileId(stored.id), target)  # fmt: skip
         custody.record(
@@ -294,7 +293,7 @@ def sync_clips(
             details={**run.to_json(), "settings": vars(settings)}, items=[stored],
         )  # fmt: skip
         if target is not None:
-            _write_atomically(target, data)
+            write_atomically(target, data, WRITE_FAILURE)
     if store_link:
         run = _store_link(app, run, rationale, case)
     return run
