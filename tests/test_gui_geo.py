@@ -356,3 +356,20 @@ def test_incidents_view_draws_one_node_per_clip_and_one_edge_per_link(
     assert signal.args == [c]
     qtbot.waitUntil(lambda: win.clip_id == c, timeout=10_000)
     view.close()
+
+
+def test_a_match_rejected_in_the_links_tab_leaves_the_matches_tab_at_once(
+    qtbot: Any, app: App, fixture_dir: Path
+) -> None:
+    _case(app, fixture_dir, "Rejected", ["cut.mp4", "offset.mp4"], analyse=True)
+    win, _ = _window(qtbot, app, "Rejected", 2, "cut.mp4")
+    qtbot.waitUntil(lambda: len(win.matches.relations) == 1, timeout=10_000)
+    pane = win.links
+    win.tabs.setCurrentWidget(pane)
+    qtbot.waitUntil(lambda: len(pane.links) == 1, timeout=10_000)
+    assert pane.links[0]["status"] == "proposed"
+    pane.table.selectRow(0)
+    qtbot.mouseClick(pane.reject_button, Qt.MouseButton.LeftButton)
+    # Without reopening the clip: the Matches tab no longer offers the rejected match.
+    qtbot.waitUntil(lambda: win.matches.relations == [], timeout=10_000)
+    assert win.runner.errors == []

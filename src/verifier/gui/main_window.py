@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
             app, self.runner, lambda: [(r.id, r.name) for r in self.browser.model.rows], self
         )
         self.links.compareRequested.connect(self.compare)
-        self.links.changed.connect(self.refresh)
+        self.links.changed.connect(self._links_changed)
         self.tabs = QTabWidget(self)
         self.tabs.setUsesScrollButtons(True)  # more tabs than a 660-pixel column shows
         self.tabs.addTab(self.metadata, "Metadata")
@@ -360,6 +360,15 @@ class MainWindow(QMainWindow):
                 pane.show_details(None)
             self.annotations.show_annotations([])
             return
+        self._load_details(clip_id)
+        # Re-hash the opened clip's evidence and thumbnails; a banner says what is wrong.
+        self.runner.run(
+            lambda ctx: check_clip(self.app, clip_id),
+            on_done=lambda found: self.viewer.show_integrity(clip_id, found.messages),
+        )
+
+    def _load_details(self, clip_id: int) -> None:
+        """Load the open clip's details into the panes that show them, off the UI thread."""
         blur, grey = self._veil()
 
         def done(details: ClipDetails) -> None:
@@ -373,11 +382,13 @@ class MainWindow(QMainWindow):
         self.runner.run(
             lambda ctx: load_details(self.app, clip_id, blur=blur, greyscale=grey), on_done=done
         )
-        # Re-hash the opened clip's evidence and thumbnails; a banner says what is wrong.
-        self.runner.run(
-            lambda ctx: check_clip(self.app, clip_id),
-            on_done=lambda found: self.viewer.show_integrity(clip_id, found.messages),
-        )
+
+    def _links_changed(self) -> None:
+        """A link confirmed, rejected or deleted: the clip table and the Matches tab
+        (which leaves rejected matches out) show it at once, not when the clip reopens."""
+        self.refresh()
+        if self.clip_id is not None:
+            self._load_details(self.clip_id)
 
     def verify_evidence(self) -> None:
         """Run ``verify`` on the case in the background and list what it found."""
