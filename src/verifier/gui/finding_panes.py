@@ -69,13 +69,13 @@ class RecordsPane(QWidget):
     #: Where the pane's work runs (set by each pane; None until a pane is connected).
     runner: TaskRunner | None
 
+    #: Fetch the items again (on the worker) and show them, the given id chosen. Each
+    #: pane defines it: what to fetch is the one thing the panes do not share.
+    reload: Callable[[int | None], None]
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dialog: QDialog | QMessageBox | None = None
-
-    def reload(self, selected: int | None = None) -> None:
-        """Fetch the items again (on the worker) and show them, ``selected`` chosen."""
-        raise NotImplementedError
 
     def _open(self, dialog: QDialog | QMessageBox) -> None:
         self.dialog = dialog
