@@ -39,7 +39,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from pvlib import spa
 
 from verifier.errors import VerifierError
 
@@ -82,7 +81,7 @@ def delta_t(unix_seconds: np.ndarray) -> np.ndarray:
     observed = np.interp(years, _DELTA_T_YEARS, _DELTA_T_VALUES)
     whole = np.floor(years).astype(int)
     month = np.clip(((years - whole) * 12).astype(int) + 1, 1, 12)
-    estimated = spa.calculate_deltat(whole, month)
+    estimated = _spa().calculate_deltat(whole, month)
     return np.where(inside, observed, estimated)
 
 
@@ -109,7 +108,7 @@ class Positions:
 def positions(lat: float, lon: float, unix_seconds: np.ndarray | Sequence[float]) -> Positions:
     """The sun at (lat, lon) for each instant (Unix seconds, UTC), by NREL SPA."""
     t = np.atleast_1d(np.asarray(unix_seconds, dtype=float))
-    _, _, apparent, elevation, azimuth, _ = spa.solar_position_numpy(
+    _, _, apparent, elevation, azimuth, _ = _spa().solar_position_numpy(
         t, lat, lon, 0.0, PRESSURE_HPA, TEMPERATURE_C, delta_t(t), ATMOS_REFRACT, 1
     )
     return Positions(np.asarray(azimuth), np.asarray(elevation), np.asarray(apparent))
@@ -145,6 +144,15 @@ class Zone:
 
     def local(self, instant: datetime) -> datetime:
         return instant.astimezone(self.tz)
+
+
+@lru_cache(maxsize=1)
+def _spa() -> Any:
+    """pvlib's SPA, imported on first use: importing pvlib loads pandas (about a second),
+    which every ``verifier`` command would otherwise pay at start-up."""
+    from pvlib import spa
+
+    return spa
 
 
 @lru_cache(maxsize=1)
